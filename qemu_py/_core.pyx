@@ -1,0 +1,358 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The qemu_py core: vCPUs, the interpreter loop, the decode cache, the soft TLB, physical memory
+and the machine's own devices, all C-level. `Core` is the one Python-visible object; the rest of
+the package (machine.py) drives it.
+
+The core is one extension module so the C compiler sees the whole hot path at once; its source is
+split by concern into the .pxi files under core/, included here in dependency order.
+"""
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.stdlib cimport calloc, free
+
+include "core/types.pxi"
+include "core/_ops.pxi"
+include "core/exceptions.pxi"
+include "core/memory.pxi"
+include "core/pl011.pxi"
+include "core/hostcalls.pxi"
+include "core/decode.pxi"
+include "core/sysregs.pxi"
+include "core/a64_branch.pxi"
+include "core/a64_system.pxi"
+include "core/a64_dp_imm.pxi"
+include "core/a64_dp_reg.pxi"
+include "core/a64_ldst.pxi"
+include "core/a64_simd_fp.pxi"
+include "core/translate.pxi"
+include "core/_dispatch.pxi"
+include "core/loop.pxi"
+
+
+STOP_REASONS = {
+    STOP_NONE: "none", STOP_BUDGET: "budget", STOP_POWEROFF: "poweroff", STOP_RESET: "reset",
+    STOP_EXIT: "exit", STOP_EXC_LOOP: "exception-loop", STOP_DRAIN: "drain",
+    STOP_BREAK: "break", STOP_WFI: "wfi",
+}
+
+LOG_FLAGS = {"in_asm": LOG_IN_ASM, "exec": LOG_EXEC, "int": LOG_INT}
+
+# The vCPU quantum of the round-robin scheduler, in instructions.
+cdef enum:
+    QUANTUM = 1 << 16
+
+_GPR_NAMES = {f"x{k}": k for k in range(31)}
+
+
+def op_names():
+    """Names of the instruction handlers, indexed by op number."""
+    return OP_NAMES
+
+
+def decode(uint32_t word, uint64_t pc=0):
+    """Decode one instruction word: (handler name, ends_block). For tests and tools."""
+    cdef Insn rec
+    cdef int res = decode_a64(word, pc, &rec)
+    return OP_NAMES[rec.op], res == DEC_END
+
+
+cdef class Core:
+    """One machine's C state: its vCPUs, RAM, MMIO map and UART."""
+    cdef Mach* m
+    cdef PL011* uart
+    cdef object __weakref__
+
+    def __cinit__(self, uint32_t ncpus, uint64_t ram_base, uint64_t ram_size):
+        cdef uint32_t k
+        if ncpus < 1 or ncpus > MAX_CPUS:
+            raise ValueError(f"vCPU count must be 1 to {MAX_CPUS}")
+        self.m = <Mach*>calloc(1, sizeof(Mach))
+        if self.m == NULL:
+            raise MemoryError()
+        self.m.cpus = <CPU*>calloc(ncpus, sizeof(CPU))
+        self.m.ram = <uint8_t*>calloc(ram_size, 1)
+        self.m.code_pages = <uint8_t*>calloc((ram_size >> PAGE_BITS) + 1, 1)
+        self.m.tb_hash = <TB**>calloc(TB_HASH_SIZE, sizeof(TB*))
+        self.uart = <PL011*>calloc(1, sizeof(PL011))
+        if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.tb_hash and self.uart):
+            raise MemoryError(f"cannot allocate {ram_size} bytes of guest RAM")
+        self.m.ncpus = ncpus
+        self.m.ram_base = ram_base
+        self.m.ram_size = ram_size
+        self.m.break_pc = NO_TAG
+        pl011_reset(self.uart, self.m)
+        for k in range(ncpus):
+            self.m.cpus[k].mach = self.m
+            self.m.cpus[k].index = k
+            self.reset_cpu(k, 0)
+
+    def __dealloc__(self):
+        if self.m != NULL:
+            if self.m.tb_hash != NULL:
+                tb_flush(self.m)
+            free(self.m.tb_hash)
+            free(self.m.code_pages)
+            free(self.m.ram)
+            free(self.m.cpus)
+            free(self.m)
+            self.m = NULL
+        free(self.uart)
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def map_uart(self, uint64_t base):
+        """Place the PL011 at `base` (4 KiB window)."""
+        self._add_region(base, 0x1000, pl011_read, pl011_write, self.uart)
+
+    cdef _add_region(self, uint64_t base, uint64_t size, mmio_read_fn rd, mmio_write_fn wr,
+                     void* dev):
+        cdef Region* r
+        if self.m.nregions >= MAX_REGIONS:
+            raise ValueError("too many MMIO regions")
+        r = &self.m.regions[self.m.nregions]
+        r.base = base
+        r.size = size
+        r.read = rd
+        r.write = wr
+        r.dev = dev
+        self.m.nregions += 1
+
+    def reset_cpu(self, uint32_t k, uint64_t pc, bint powered_on=True):
+        """Put vCPU k in its reset state at EL1h, MMU off, interrupts masked, at `pc`."""
+        cdef CPU* c = self._cpu(k)
+        memset(c.x, 0, sizeof(c.x))
+        c.pc = pc
+        c.nzcv = 0
+        c.el = 1
+        c.spsel = 1
+        c.daif = DAIF_MASK_ALL
+        c.sp_el0 = 0
+        c.sp_el1 = 0
+        c.sctlr_el1 = 0x30d00800   # RES1 bits; MMU, caches and alignment checks off
+        c.vbar_el1 = 0
+        c.cpacr_el1 = 0
+        c.excl_valid = 0
+        c.halted = 0
+        c.powered_off = 0 if powered_on else 1
+        c.exc_streak = 0
+        cpu_update_tb_flags(c)
+        tlb_flush(c)
+
+    def set_cpu_ids(self, uint32_t k, dict ids):
+        """Identification register values for vCPU k, by field name (midr, id_aa64pfr0, ...)."""
+        for name, value in ids.items():
+            self.set_reg(k, name, value)
+
+    property semihosting:
+        def __get__(self):
+            return bool(self.m.semihosting)
+        def __set__(self, bint on):
+            self.m.semihosting = on
+
+    property log_mask:
+        def __get__(self):
+            return self.m.log_mask
+        def __set__(self, uint32_t mask):
+            self.m.log_mask = mask
+            tb_flush(self.m)        # in_asm logs at translation: translate afresh
+
+    property break_pc:
+        """Stop before executing the instruction at this address (None: no breakpoint)."""
+        def __get__(self):
+            return None if self.m.break_pc == NO_TAG else self.m.break_pc
+        def __set__(self, value):
+            self.m.break_pc = NO_TAG if value is None else value
+            tb_flush(self.m)        # blocks must end at the breakpoint
+
+    property ncpus:
+        def __get__(self):
+            return self.m.ncpus
+
+    property exit_code:
+        def __get__(self):
+            return self.m.exit_code
+
+    property ram_base:
+        def __get__(self):
+            return self.m.ram_base
+
+    property ram_size:
+        def __get__(self):
+            return self.m.ram_size
+
+    # --- state ---------------------------------------------------------------------------------
+
+    cdef CPU* _cpu(self, uint32_t k) except NULL:
+        if k >= self.m.ncpus:
+            raise IndexError(f"no vCPU {k}")
+        return &self.m.cpus[k]
+
+    def get_reg(self, uint32_t k, str name):
+        """A register of vCPU k by name: x0-x30, sp, pc, nzcv, el, spsel, daif, sp_el0, sp_el1,
+        or a system register field (vbar_el1, sctlr_el1, ...)."""
+        cdef CPU* c = self._cpu(k)
+        n = _GPR_NAMES.get(name)
+        if n is not None:
+            return c.x[<int>n]
+        if name == "sp":
+            return c.x[REG_SP]
+        if name == "pc":
+            return c.pc
+        if name == "nzcv":
+            return c.nzcv << 28
+        if name == "el":
+            return c.el
+        if name == "spsel":
+            return c.spsel
+        if name == "daif":
+            return c.daif
+        if name == "sp_el0":
+            return c.x[REG_SP] if (c.el == 0 or c.spsel == 0) else c.sp_el0
+        if name == "sp_el1":
+            return c.x[REG_SP] if (c.el == 1 and c.spsel == 1) else c.sp_el1
+        return field_ptr(c, name)[0]
+
+    def set_reg(self, uint32_t k, str name, uint64_t value):
+        cdef CPU* c = self._cpu(k)
+        n = _GPR_NAMES.get(name)
+        if n is not None:
+            c.x[<int>n] = value
+        elif name == "sp":
+            c.x[REG_SP] = value
+        elif name == "pc":
+            c.pc = value
+        elif name == "nzcv":
+            c.nzcv = (value >> 28) & 0xf
+        elif name == "sp_el0":
+            if c.el == 0 or c.spsel == 0:
+                c.x[REG_SP] = value
+            else:
+                c.sp_el0 = value
+        elif name == "sp_el1":
+            if c.el == 1 and c.spsel == 1:
+                c.x[REG_SP] = value
+            else:
+                c.sp_el1 = value
+        else:
+            field_ptr(c, name)[0] = value
+            cpu_update_tb_flags(c)
+            tlb_flush(c)
+
+    def write_phys(self, uint64_t addr, const unsigned char[:] data):
+        """Write bytes into RAM at a physical address."""
+        cdef size_t n = data.shape[0]
+        if n == 0:
+            return
+        if not ram_contains(self.m, addr, n):
+            raise ValueError(f"{n} bytes at {addr:#x} are not all in RAM")
+        memcpy(self.m.ram + (addr - self.m.ram_base), &data[0], n)
+        tb_flush(self.m)
+
+    def read_phys(self, uint64_t addr, size_t n):
+        """Read n bytes of RAM at a physical address."""
+        if not ram_contains(self.m, addr, n):
+            raise ValueError(f"{n} bytes at {addr:#x} are not all in RAM")
+        return PyBytes_FromStringAndSize(<char*>(self.m.ram + (addr - self.m.ram_base)), n)
+
+    # --- running -------------------------------------------------------------------------------
+
+    def run(self, uint64_t budget):
+        """Run the vCPUs round-robin for up to `budget` instructions in all. Returns
+        (stop reason name, instructions executed). 'drain' means buffers need emptying."""
+        cdef uint64_t total = 0, slice_, ran
+        cdef uint32_t k, live
+        cdef Mach* m = self.m
+        cdef CPU* c
+        m.stop_reason = STOP_NONE
+        with nogil:
+            while total < budget and m.stop_reason == STOP_NONE:
+                live = 0
+                for k in range(m.ncpus):
+                    c = &m.cpus[k]
+                    if c.powered_off or c.halted:
+                        continue
+                    live += 1
+                    slice_ = QUANTUM if m.ncpus > 1 else budget - total
+                    if slice_ > budget - total:
+                        slice_ = budget - total
+                    ran = cpu_exec(c, slice_)
+                    total += ran
+                    if m.stop_reason != STOP_NONE or total >= budget:
+                        break
+                if live == 0:
+                    m.stop_reason = STOP_WFI
+        if m.stop_reason == STOP_NONE:
+            m.stop_reason = STOP_BUDGET
+        return STOP_REASONS[m.stop_reason], total
+
+    def take_uart_output(self):
+        """The bytes the guest sent to the UART (and semihosting console) since the last call."""
+        out = PyBytes_FromStringAndSize(<char*>self.m.uart_out, self.m.uart_out_len)
+        self.m.uart_out_len = 0
+        return out
+
+    def push_uart_input(self, const unsigned char[:] data):
+        """Offer bytes to the UART's receive FIFO; returns how many it took (it takes none until
+        the guest enables reception, and no more than it has room for)."""
+        cdef size_t k = 0
+        while k < <size_t>data.shape[0] and pl011_rx_ready(self.uart):
+            pl011_rx_push(self.uart, data[k])
+            k += 1
+        return k
+
+    def take_log(self):
+        """Drain the -d event log: a list of (kind, cpu, pc, a, b, c, d) tuples."""
+        cdef uint32_t k
+        cdef LogEvent* e
+        kinds = {EV_TB_TRANS: "trans", EV_TB_EXEC: "exec", EV_EXCEPTION: "exception",
+                 EV_HOSTCALL: "hostcall"}
+        out = []
+        for k in range(self.m.log_len):
+            e = &self.m.log[k]
+            out.append((kinds[e.kind], e.cpu, e.pc, e.a, e.b, e.c, e.d))
+        self.m.log_len = 0
+        return out
+
+    def flush_tbs(self):
+        tb_flush(self.m)
+
+
+cdef uint64_t* field_ptr(CPU* c, str name) except NULL:
+    # System register fields by name, for the Python side (never on the hot path).
+    cdef uint64_t* p = NULL
+    if name == "vbar_el1": p = &c.vbar_el1
+    elif name == "elr_el1": p = &c.elr_el1
+    elif name == "spsr_el1": p = &c.spsr_el1
+    elif name == "esr_el1": p = &c.esr_el1
+    elif name == "far_el1": p = &c.far_el1
+    elif name == "sctlr_el1": p = &c.sctlr_el1
+    elif name == "tcr_el1": p = &c.tcr_el1
+    elif name == "ttbr0_el1": p = &c.ttbr0_el1
+    elif name == "ttbr1_el1": p = &c.ttbr1_el1
+    elif name == "mair_el1": p = &c.mair_el1
+    elif name == "cpacr_el1": p = &c.cpacr_el1
+    elif name == "tpidr_el0": p = &c.tpidr_el0
+    elif name == "tpidr_el1": p = &c.tpidr_el1
+    elif name == "tpidrro_el0": p = &c.tpidrro_el0
+    elif name == "par_el1": p = &c.par_el1
+    elif name == "fpcr": p = &c.fpcr
+    elif name == "fpsr": p = &c.fpsr
+    elif name == "midr": p = &c.midr
+    elif name == "revidr": p = &c.revidr
+    elif name == "mpidr": p = &c.mpidr
+    elif name == "ctr": p = &c.ctr
+    elif name == "dczid": p = &c.dczid
+    elif name == "clidr": p = &c.clidr
+    elif name == "aidr": p = &c.aidr
+    elif name == "id_aa64pfr0": p = &c.id_aa64pfr0
+    elif name == "id_aa64pfr1": p = &c.id_aa64pfr1
+    elif name == "id_aa64dfr0": p = &c.id_aa64dfr0
+    elif name == "id_aa64isar0": p = &c.id_aa64isar0
+    elif name == "id_aa64isar1": p = &c.id_aa64isar1
+    elif name == "id_aa64mmfr0": p = &c.id_aa64mmfr0
+    elif name == "id_aa64mmfr1": p = &c.id_aa64mmfr1
+    elif name == "id_aa64mmfr2": p = &c.id_aa64mmfr2
+    elif name == "insn_count": p = &c.insn_count
+    else:
+        raise KeyError(f"unknown register {name!r}")
+    return p

@@ -1,0 +1,23 @@
+"""MachineConfig: everything the command line (or a library user) chooses about a machine."""
+
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+
+@dataclass
+class MachineConfig:
+    machine: str = "virt"
+    cpu: str = "cortex-a57"
+    memory: int = 128 * 1024 * 1024          # bytes
+    smp: int = 1
+    kernel: Optional[str] = None
+    initrd: Optional[str] = None
+    append: str = ""
+    dtb: Optional[str] = None
+    serial: str = "stdio"                   # "stdio" or "none"
+    semihosting: bool = False
+    log_items: Tuple[str, ...] = ()         # -d items
+    log_file: Optional[str] = None          # -D
+    plugins: List[Tuple[str, List[str]]] = field(default_factory=list)  # (path, ["k=v", ...])
+    icount_shift: Optional[int] = None
+    no_reboot: bool = False

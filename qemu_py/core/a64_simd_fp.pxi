@@ -1,0 +1,5 @@
+# Data processing -- scalar floating point and Advanced SIMD. Not implemented yet: every
+# encoding in this space is UNDEFINED.
+
+cdef int decode_simd_fp(uint32_t insn, Insn* r) noexcept nogil:
+    return DEC_UNDEF

@@ -1,0 +1,226 @@
+# Guest memory: the physical map (one RAM buffer plus MMIO regions), the soft TLB and the load and
+# store helpers every instruction handler uses.
+#
+# Fast path: the TLB entry for the page holds a tag per access kind; the access hits when the tag
+# equals the address with its low bits below the access size kept, so an unaligned or page-crossing
+# access, an MMIO page or a page with translated code falls to the slow path by itself.
+#
+# Helpers return True on success. On failure they have already raised the guest's exception (the
+# CPU is at the vector), and the handler returns FAULT.
+
+from libc.string cimport memcpy, memset
+
+cdef enum:
+    ACC_READ = 0
+    ACC_WRITE = 1
+    ACC_EXEC = 2
+
+# Access flags the handlers pass.
+cdef enum:
+    MEM_ALIGNED = 1         # exclusives, atomics, acquire/release: misalignment is a fault
+
+
+cdef inline bint ram_contains(Mach* m, uint64_t pa, uint64_t size) noexcept nogil:
+    return pa >= m.ram_base and pa - m.ram_base < m.ram_size and m.ram_size - (pa - m.ram_base) >= size
+
+
+cdef Region* find_mmio(Mach* m, uint64_t pa) noexcept nogil:
+    cdef uint32_t k
+    for k in range(m.nregions):
+        if pa >= m.regions[k].base and pa - m.regions[k].base < m.regions[k].size:
+            return &m.regions[k]
+    return NULL
+
+
+cdef void tlb_flush(CPU* c) noexcept nogil:
+    memset(c.tlb, 0xff, sizeof(c.tlb))
+    memset(c.jmp_cache, 0, sizeof(c.jmp_cache))
+
+
+cdef void tlb_flush_all(Mach* m) noexcept nogil:
+    cdef uint32_t k
+    for k in range(m.ncpus):
+        tlb_flush(&m.cpus[k])
+
+
+cdef bint translate_va(CPU* c, uint64_t va, int access, uint64_t* pa, uint32_t* fsc) noexcept nogil:
+    # Stage 1 translation. With the MMU off the map is flat; the table walk belongs to the MMU.
+    pa[0] = va
+    return True
+
+
+cdef void tlb_fill(CPU* c, uint64_t va, uint64_t pa) noexcept nogil:
+    # Install the page in the TLB: RAM pages get a fast path for the kinds they allow.
+    cdef Mach* m = c.mach
+    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    cdef uint64_t vpage = va & PAGE_MASK
+    cdef uint64_t ppage = pa & PAGE_MASK
+    e.paddr = ppage
+    if ram_contains(m, ppage, PAGE_SIZE):
+        e.addend = <size_t>(m.ram + (ppage - m.ram_base)) - <size_t>vpage
+        e.tag_read = vpage
+        e.tag_exec = vpage
+        e.tag_write = NO_TAG if m.code_pages[(ppage - m.ram_base) >> PAGE_BITS] else vpage
+    else:
+        e.addend = 0
+        e.tag_read = NO_TAG
+        e.tag_write = NO_TAG
+        e.tag_exec = NO_TAG
+
+
+cdef bint phys_read(CPU* c, uint64_t pa, uint32_t size, uint64_t* out) noexcept nogil:
+    # One access that does not cross a page. False means nothing answers at `pa`.
+    cdef Mach* m = c.mach
+    cdef Region* r
+    out[0] = 0
+    if ram_contains(m, pa, size):
+        memcpy(out, m.ram + (pa - m.ram_base), size)
+        return True
+    r = find_mmio(m, pa)
+    if r != NULL:
+        return r.read(r.dev, pa - r.base, size, out)
+    return False
+
+
+cdef bint phys_write(CPU* c, uint64_t pa, uint32_t size, uint64_t val) noexcept nogil:
+    cdef Mach* m = c.mach
+    cdef Region* r
+    cdef uint64_t page
+    if ram_contains(m, pa, size):
+        page = (pa - m.ram_base) >> PAGE_BITS
+        if m.code_pages[page]:
+            # Self-modifying code: drop every translation and let the pages be marked afresh.
+            tb_flush(m)
+        memcpy(m.ram + (pa - m.ram_base), &val, size)
+        return True
+    r = find_mmio(m, pa)
+    if r != NULL:
+        return r.write(r.dev, pa - r.base, size, val)
+    return False
+
+
+cdef inline bint check_alignment(CPU* c, uint64_t va, uint32_t size, uint32_t flags) noexcept nogil:
+    if va & (size - 1) == 0:
+        return True
+    return not (flags & MEM_ALIGNED or c.sctlr_el1 & SCTLR_A)
+
+
+cdef bint mem_read_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                        uint64_t* out) noexcept nogil:
+    cdef uint64_t pa, part, result = 0
+    cdef uint32_t fsc = 0, k
+    if not check_alignment(c, va, size, flags):
+        raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, False)
+        return False
+    if (va & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
+        # Crosses a page: byte by byte, little-endian, each byte translated on its own.
+        for k in range(size):
+            if not mem_read_slow(c, i, va + k, 1, 0, &part):
+                return False
+            result |= part << (8 * k)
+        out[0] = result
+        return True
+    if not translate_va(c, va, ACC_READ, &pa, &fsc):
+        raise_data_abort(c, i.pc, va, fsc, False)
+        return False
+    tlb_fill(c, va, pa)
+    if not phys_read(c, pa, size, out):
+        raise_data_abort(c, i.pc, va, FSC_EXTERNAL, False)
+        return False
+    return True
+
+
+cdef bint mem_write_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                         uint64_t val) noexcept nogil:
+    cdef uint64_t pa
+    cdef uint32_t fsc = 0, k
+    if not check_alignment(c, va, size, flags):
+        raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, True)
+        return False
+    if (va & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
+        # Translate both pages before writing anything, so a fault leaves memory untouched.
+        if not translate_va(c, va, ACC_WRITE, &pa, &fsc):
+            raise_data_abort(c, i.pc, va, fsc, True)
+            return False
+        if not translate_va(c, (va + size - 1), ACC_WRITE, &pa, &fsc):
+            raise_data_abort(c, i.pc, va + size - 1, fsc, True)
+            return False
+        for k in range(size):
+            if not mem_write_slow(c, i, va + k, 1, 0, (val >> (8 * k)) & 0xff):
+                return False
+        return True
+    if not translate_va(c, va, ACC_WRITE, &pa, &fsc):
+        raise_data_abort(c, i.pc, va, fsc, True)
+        return False
+    tlb_fill(c, va, pa)
+    if not phys_write(c, pa, size, val):
+        raise_data_abort(c, i.pc, va, FSC_EXTERNAL, True)
+        return False
+    return True
+
+
+# The helpers handlers call. `size` is in bytes (1, 2, 4, 8). Loads zero-extend.
+
+cdef inline bint mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                          uint64_t* out) noexcept nogil:
+    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    cdef uint64_t v = 0
+    if e.tag_read == (va & (PAGE_MASK | (size - 1))):
+        memcpy(&v, <void*>(<size_t>va + e.addend), size)
+        out[0] = v
+        return True
+    return mem_read_slow(c, i, va, size, flags, out)
+
+
+cdef inline bint mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                           uint64_t val) noexcept nogil:
+    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    if e.tag_write == (va & (PAGE_MASK | (size - 1))):
+        memcpy(<void*>(<size_t>va + e.addend), &val, size)
+        return True
+    return mem_write_slow(c, i, va, size, flags, val)
+
+
+cdef inline bint mem_read8(CPU* c, Insn* i, uint64_t va, uint64_t* out) noexcept nogil:
+    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    if e.tag_read == (va & (PAGE_MASK | 7)):
+        out[0] = (<uint64_t*>(<size_t>va + e.addend))[0]
+        return True
+    return mem_read_slow(c, i, va, 8, 0, out)
+
+
+cdef inline bint mem_write8(CPU* c, Insn* i, uint64_t va, uint64_t val) noexcept nogil:
+    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    if e.tag_write == (va & (PAGE_MASK | 7)):
+        (<uint64_t*>(<size_t>va + e.addend))[0] = val
+        return True
+    return mem_write_slow(c, i, va, 8, 0, val)
+
+
+cdef bint mem_probe_write(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogil:
+    # Checks that a store of `size` bytes at `va` would succeed, raising the fault if not; used by
+    # instructions that store twice (pairs) so a fault on the second half writes nothing.
+    cdef uint64_t pa
+    cdef uint32_t fsc = 0
+    if not translate_va(c, va, ACC_WRITE, &pa, &fsc):
+        raise_data_abort(c, i.pc, va, fsc, True)
+        return False
+    if not translate_va(c, va + size - 1, ACC_WRITE, &pa, &fsc):
+        raise_data_abort(c, i.pc, va + size - 1, fsc, True)
+        return False
+    return True
+
+
+cdef bint fetch_insn_word(CPU* c, uint64_t va, uint64_t* pa_out, uint32_t* word) noexcept nogil:
+    # Instruction fetch for the translator: code must be in RAM. Raises the abort on failure.
+    cdef uint64_t pa
+    cdef uint32_t fsc = 0
+    if not translate_va(c, va, ACC_EXEC, &pa, &fsc):
+        raise_insn_abort(c, va, fsc)
+        return False
+    if not ram_contains(c.mach, pa, 4):
+        raise_insn_abort(c, va, FSC_EXTERNAL)
+        return False
+    memcpy(word, c.mach.ram + (pa - c.mach.ram_base), 4)
+    pa_out[0] = pa
+    return True

@@ -1,0 +1,103 @@
+# Translation blocks: decode a run of guest instructions once into Insn records, cache the block
+# by physical PC (plus the virtual PC and decode flags), and find it again through the vCPU's
+# direct-mapped jump cache.
+
+from libc.stdlib cimport malloc, calloc, free
+
+
+cdef inline uint32_t tb_hash_index(uint64_t phys_pc) noexcept nogil:
+    return <uint32_t>((phys_pc >> 2) ^ (phys_pc >> 18)) & (TB_HASH_SIZE - 1)
+
+
+cdef void tb_flush(Mach* m) noexcept nogil:
+    # Drop every block (self-modifying code, a full cache). Jump caches point into them.
+    cdef uint32_t k
+    cdef TB* tb
+    cdef TB* nxt
+    for k in range(TB_HASH_SIZE):
+        tb = m.tb_hash[k]
+        while tb != NULL:
+            nxt = tb.hash_next
+            free(tb)
+            tb = nxt
+        m.tb_hash[k] = NULL
+    m.tb_count = 0
+    memset(m.code_pages, 0, m.ram_size >> PAGE_BITS)
+    for k in range(m.ncpus):
+        memset(m.cpus[k].jmp_cache, 0, sizeof(m.cpus[k].jmp_cache))
+        # Write tags of code pages were withheld; refill them on next use.
+        memset(m.cpus[k].tlb, 0xff, sizeof(m.cpus[k].tlb))
+
+
+cdef void mark_code_page(Mach* m, uint64_t phys_pc) noexcept nogil:
+    cdef uint64_t page = (phys_pc - m.ram_base) >> PAGE_BITS
+    if not m.code_pages[page]:
+        m.code_pages[page] = 1
+        tlb_flush_all(m)        # withdraw any fast write path to this page
+
+
+cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
+    # Decode from pc to the end of the block. Only the first word can fault (the caller fetched
+    # it); the block stops before a word it cannot fetch or at the end of the page.
+    cdef Insn buf[TB_MAX_INSNS]
+    cdef uint32_t n = 0, word
+    cdef uint64_t cur = pc, pa = phys_pc
+    cdef int res
+    cdef Mach* m = c.mach
+    cdef TB* tb
+    cdef uint32_t h
+    while n < TB_MAX_INSNS:
+        memcpy(&word, m.ram + (pa - m.ram_base), 4)
+        res = decode_a64(word, cur, &buf[n])
+        n += 1
+        cur += 4
+        pa += 4
+        if res == DEC_END or (cur & (PAGE_SIZE - 1)) == 0 or cur == m.break_pc:
+            break
+    tb = <TB*>malloc(sizeof(TB) + n * sizeof(Insn))
+    if tb == NULL:
+        return NULL
+    tb.pc = pc
+    tb.phys_pc = phys_pc
+    tb.flags = c.tb_flags
+    tb.n_insns = n
+    tb.insns = <Insn*>(<char*>tb + sizeof(TB))
+    memcpy(tb.insns, buf, n * sizeof(Insn))
+    h = tb_hash_index(phys_pc)
+    tb.hash_next = m.tb_hash[h]
+    m.tb_hash[h] = tb
+    m.tb_count += 1
+    mark_code_page(m, phys_pc)
+    if m.log_mask & LOG_IN_ASM:
+        log_event(m, EV_TB_TRANS, c.index, pc, phys_pc, n, 0, 0)
+    return tb
+
+
+cdef TB* tb_find(CPU* c) noexcept nogil:
+    """The block at c.pc, translating it if needed. NULL when fetching faulted: the abort has
+    been taken and c.pc is at the vector."""
+    cdef uint64_t pc = c.pc
+    cdef TB* tb = c.jmp_cache[(pc >> 2) & (JMP_CACHE_SIZE - 1)]
+    cdef uint64_t phys_pc
+    cdef uint32_t word
+    cdef Mach* m = c.mach
+    if tb != NULL and tb.pc == pc and tb.flags == c.tb_flags:
+        return tb
+    if pc & 3:
+        take_exception(c, EXC_SYNC, EC_PC_ALIGN, 0, pc, pc, True)
+        return NULL
+    if not fetch_insn_word(c, pc, &phys_pc, &word):
+        return NULL
+    tb = m.tb_hash[tb_hash_index(phys_pc)]
+    while tb != NULL:
+        if tb.phys_pc == phys_pc and tb.pc == pc and tb.flags == c.tb_flags:
+            break
+        tb = tb.hash_next
+    if tb == NULL:
+        if m.tb_count >= 1 << 16:
+            tb_flush(m)
+        tb = tb_translate(c, pc, phys_pc)
+        if tb == NULL:
+            return NULL
+    c.jmp_cache[(pc >> 2) & (JMP_CACHE_SIZE - 1)] = tb
+    return tb

@@ -1,0 +1,199 @@
+# The C-level state of the machine: vCPUs, decoded instructions, translation blocks, the soft TLB
+# and the physical memory map. Nothing here is a Python object, so everything that touches it can
+# run without the GIL.
+
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
+
+# Note: Cython treats integer literals of 2**31 and above as Python objects; inside nogil code
+# write them with a cast (<uint64_t>0x80000000) or use MASK32.
+
+# Register file indices. The decoder resolves encoding register 31 to XZR or SP once, so handlers
+# index the file without a branch: reads of REG_ZR give 0, writes to REG_ZR land in REG_SINK.
+cdef enum:
+    REG_ZR = 31
+    REG_SP = 32
+    REG_SINK = 33
+    NREGS = 34
+
+cdef enum:
+    PAGE_BITS = 12
+    PAGE_SIZE = 4096
+    TLB_BITS = 8
+    TLB_SIZE = 256
+    JMP_CACHE_BITS = 12
+    JMP_CACHE_SIZE = 4096
+    TB_MAX_INSNS = 64
+    TB_HASH_SIZE = 65536
+
+cdef extern from *:
+    """
+    #define QP_PAGE_MASK 0xfffffffffffff000ULL
+    #define QP_NO_TAG 0xffffffffffffffffULL
+    #define QP_MASK32 0xffffffffULL
+    """
+    const uint64_t MASK32 "QP_MASK32"
+    const uint64_t PAGE_MASK "QP_PAGE_MASK"
+    const uint64_t NO_TAG "QP_NO_TAG"
+
+# How an instruction handler leaves: carry on with the next record, leave the block having
+# completed the instruction (branch taken, exception-generating instruction), or leave it without
+# completing it (a fault: ELR points at the instruction itself).
+cdef enum:
+    NEXT = 0
+    JUMP = 1
+    FAULT = 2
+
+# Why cpu_exec returned to Python.
+cdef enum:
+    STOP_NONE = 0
+    STOP_BUDGET = 1         # the instruction budget of the slice ran out
+    STOP_POWEROFF = 2       # PSCI SYSTEM_OFF
+    STOP_RESET = 3          # PSCI SYSTEM_RESET
+    STOP_EXIT = 4           # semihosting SYS_EXIT / SYS_EXIT_EXTENDED
+    STOP_EXC_LOOP = 5       # exceptions with no instruction completing in between
+    STOP_DRAIN = 6          # the event log or the UART output needs draining
+    STOP_BREAK = 7          # the library asked to stop at an address
+    STOP_WFI = 8            # every vCPU waits for an interrupt that cannot come
+
+
+cdef struct Insn:
+    # One decoded instruction. Small and fixed-size so a block is one array walked by a switch.
+    uint16_t op             # handler number (see _ops.pxi, generated)
+    uint8_t rd, rn, rm, ra  # resolved register indices (see REG_* above)
+    uint8_t sf              # 1 for 64-bit operation, 0 for 32-bit
+    uint8_t size            # access size log2, or element size
+    uint8_t cond            # condition code, or a small sub-operation selector
+    uint8_t shift           # shift type / extend type
+    uint8_t amount          # shift or extend amount
+    uint8_t flags           # per-class extra bits (signed, acquire/release, writeback, ...)
+    uint8_t rt2, rs         # second transfer register, status register
+    int64_t imm             # immediate, offset or branch target
+    uint64_t imm2           # second immediate (masks, targets)
+    uint64_t pc             # virtual address of this instruction
+    uint32_t raw            # the encoding, for ESR.ISS and logs
+
+
+cdef struct TB:
+    uint64_t pc             # virtual PC of the first instruction
+    uint64_t phys_pc        # physical PC: the cache key with flags
+    uint32_t flags          # CPU state that changes decoding (EL, MMU on)
+    uint32_t n_insns
+    TB* hash_next           # chain in the physical hash table
+    Insn* insns             # n_insns records, allocated with the block
+
+
+cdef struct TLBEntry:
+    # A hit is one compare: the tag is the page address, or ~0 when that kind of access must take
+    # the slow path (MMIO, code page, unmapped, not permitted).
+    uint64_t tag_read
+    uint64_t tag_write
+    uint64_t tag_exec
+    uint64_t paddr          # physical page address
+    size_t addend           # host pointer = vaddr + addend (RAM only)
+
+
+cdef struct Mach
+
+
+cdef struct CPU:
+    uint64_t x[NREGS]       # X0-X30, ZR, current SP, write sink
+    uint64_t pc
+    uint32_t nzcv           # N=8 Z=4 C=2 V=1
+    uint32_t el             # current exception level (0 or 1)
+    uint32_t spsel          # PSTATE.SP
+    uint32_t daif           # PSTATE.{D,A,I,F} in bits 9..6, as the DAIF register shows them
+    uint64_t sp_el0, sp_el1 # banked SPs; x[REG_SP] holds the one in use
+    uint32_t index          # vCPU number
+    uint32_t tb_flags       # cached decode flags: el | mmu_on << 2
+
+    # EL1 system registers a bare-metal program uses.
+    uint64_t vbar_el1, elr_el1, spsr_el1, esr_el1, far_el1
+    uint64_t sctlr_el1, tcr_el1, ttbr0_el1, ttbr1_el1, mair_el1, amair_el1, contextidr_el1
+    uint64_t cpacr_el1, tpidr_el0, tpidr_el1, tpidrro_el0, sp_el0_saved
+    uint64_t mdscr_el1, par_el1, afsr0_el1, afsr1_el1, cntkctl_el1, csselr_el1
+    uint64_t cntv_ctl, cntv_cval, cntp_ctl, cntp_cval
+    uint64_t fpcr, fpsr
+    uint64_t actlr_el1
+
+    # Identification registers: what the CPU model claims (set from Python per -cpu).
+    uint64_t midr, revidr, mpidr, ctr, dczid, clidr, aidr
+    uint64_t id_aa64pfr0, id_aa64pfr1, id_aa64dfr0, id_aa64isar0, id_aa64isar1
+    uint64_t id_aa64mmfr0, id_aa64mmfr1, id_aa64mmfr2
+
+    # Exclusive monitor (LDXR/STXR): the granule it holds, cleared by CLREX, exceptions and
+    # other vCPUs' stores to it.
+    uint64_t excl_addr
+    uint64_t excl_val
+    uint64_t excl_val2
+    uint32_t excl_valid
+
+    uint64_t insn_count     # instructions completed
+    uint32_t exc_streak     # exceptions taken with no instruction completed since
+    uint32_t halted         # in WFI
+    uint32_t powered_off
+
+    TLBEntry tlb[TLB_SIZE]
+    TB* jmp_cache[JMP_CACHE_SIZE]
+    Mach* mach
+
+
+# A device register window: the machine's own devices are C functions, so MMIO never enters
+# Python unless the library maps a Python device.
+ctypedef bint (*mmio_read_fn)(void* dev, uint64_t off, uint32_t size, uint64_t* out) noexcept nogil
+ctypedef bint (*mmio_write_fn)(void* dev, uint64_t off, uint32_t size, uint64_t val) noexcept nogil
+
+cdef enum:
+    MAX_REGIONS = 16
+    MAX_CPUS = 8
+    LOG_SIZE = 4096
+    UART_OUT_SIZE = 65536
+
+cdef struct Region:
+    uint64_t base
+    uint64_t size
+    mmio_read_fn read
+    mmio_write_fn write
+    void* dev
+
+# Events for -d logging, drained and formatted by Python between slices.
+cdef enum:
+    EV_TB_TRANS = 1         # a: physical pc, b: instruction count
+    EV_TB_EXEC = 2
+    EV_EXCEPTION = 3        # a: ESR, b: ELR, c: vector address, d: exception type
+    EV_HOSTCALL = 4         # a: call number
+
+cdef enum:
+    LOG_IN_ASM = 1
+    LOG_EXEC = 2
+    LOG_INT = 4
+
+cdef struct LogEvent:
+    uint32_t kind
+    uint32_t cpu
+    uint64_t pc
+    uint64_t a, b, c, d
+
+
+cdef struct Mach:
+    CPU* cpus
+    uint32_t ncpus
+    uint8_t* ram
+    uint64_t ram_base
+    uint64_t ram_size
+    uint8_t* code_pages     # one byte per RAM page: 1 when translated code came from it
+    Region regions[MAX_REGIONS]
+    uint32_t nregions
+    TB** tb_hash            # TB_HASH_SIZE chains, keyed by physical pc
+    uint64_t tb_count
+
+    uint32_t stop_reason
+    int32_t exit_code
+    uint32_t semihosting
+    uint64_t break_pc       # the library's stop address; NO_TAG when none
+
+    uint32_t log_mask
+    uint32_t log_len
+    LogEvent log[LOG_SIZE]
+
+    uint8_t uart_out[UART_OUT_SIZE]
+    uint32_t uart_out_len

@@ -36,6 +36,7 @@ STOP_REASONS = {
 }
 
 LOG_FLAGS = {"in_asm": LOG_IN_ASM, "exec": LOG_EXEC, "int": LOG_INT}
+FEATURES = {"crc32": FEAT_CRC32, "lse": FEAT_LSE}
 
 # The vCPU quantum of the round-robin scheduler, in instructions.
 cdef enum:
@@ -128,7 +129,7 @@ cdef class Core:
         c.daif = DAIF_MASK_ALL
         c.sp_el0 = 0
         c.sp_el1 = 0
-        c.sctlr_el1 = 0x30d00800   # RES1 bits; MMU, caches and alignment checks off
+        c.sctlr_el1 = 0x00c50838   # as QEMU's Cortex-A57 resets it: MMU off, SP alignment checks on
         c.vbar_el1 = 0
         c.cpacr_el1 = 0
         c.excl_valid = 0
@@ -163,6 +164,14 @@ cdef class Core:
         def __set__(self, value):
             self.m.break_pc = NO_TAG if value is None else value
             tb_flush(self.m)        # blocks must end at the breakpoint
+
+    property features:
+        """The FEAT_* bits of the CPU model (which optional instructions exist)."""
+        def __get__(self):
+            return self.m.features
+        def __set__(self, uint32_t bits_):
+            self.m.features = bits_
+            tb_flush(self.m)
 
     property ncpus:
         def __get__(self):

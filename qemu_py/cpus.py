@@ -22,6 +22,9 @@ MAX = dict(CORTEX_A57, midr=0x000F0510, id_aa64isar0=0x00010000 | (2 << 20))
 
 MODELS = {"cortex-a57": CORTEX_A57, "max": MAX}
 
+# Optional instructions each model has (names of _core.FEATURES).
+FEATURES = {"cortex-a57": ("crc32",), "max": ("crc32", "lse")}
+
 
 def mpidr(index: int) -> int:
     """MPIDR_EL1 of vCPU `index`: bit 31 RES1, Aff0 the index (one cluster, as on virt)."""

@@ -27,6 +27,7 @@ class Machine:
         self.core = _core.Core(config.smp, virt.RAM_BASE, config.memory)
         self.core.map_uart(virt.UART_BASE)
         self.core.semihosting = config.semihosting
+        self.core.features = sum(_core.FEATURES[f] for f in cpus.FEATURES[config.cpu])
         for k in range(config.smp):
             self.core.set_cpu_ids(k, dict(cpus.MODELS[config.cpu], mpidr=cpus.mpidr(k)))
         self.output = bytearray()       # UART output not yet consumed by an output callback

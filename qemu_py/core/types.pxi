@@ -174,8 +174,16 @@ cdef struct LogEvent:
     uint64_t a, b, c, d
 
 
+# Optional architecture features the CPU model has (Mach.features). Handlers of optional
+# instructions check their bit and are UNDEFINED without it, as on a CPU that lacks them.
+cdef enum:
+    FEAT_CRC32 = 1 << 0
+    FEAT_LSE = 1 << 1
+
+
 cdef struct Mach:
     CPU* cpus
+    uint32_t features
     uint32_t ncpus
     uint8_t* ram
     uint64_t ram_base

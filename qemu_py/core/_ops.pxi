@@ -8,30 +8,109 @@ cdef enum Op:
     OP_BR = 4
     OP_BRK = 5
     OP_B_cond = 6
-    OP_CBNZ = 7
-    OP_CBZ = 8
-    OP_CLREX = 9
-    OP_ERET = 10
-    OP_HLT = 11
-    OP_HVC = 12
-    OP_ISB = 13
-    OP_MRS = 14
-    OP_MSR = 15
-    OP_MSR_DAIFClr = 16
-    OP_MSR_DAIFSet = 17
-    OP_MSR_SPSel = 18
-    OP_NOP = 19
-    OP_RET = 20
-    OP_SMC = 21
-    OP_SVC = 22
-    OP_SYS = 23
-    OP_TBNZ = 24
-    OP_TBZ = 25
-    OP_WFE = 26
-    OP_WFI = 27
+    OP_CAS = 7
+    OP_CASP = 8
+    OP_CBNZ = 9
+    OP_CBZ = 10
+    OP_CLREX = 11
+    OP_ERET = 12
+    OP_HLT = 13
+    OP_HVC = 14
+    OP_ISB = 15
+    OP_LDADD = 16
+    OP_LDAR = 17
+    OP_LDCLR = 18
+    OP_LDEOR = 19
+    OP_LDP_W_off = 20
+    OP_LDP_W_post = 21
+    OP_LDP_W_pre = 22
+    OP_LDP_X_off = 23
+    OP_LDP_X_post = 24
+    OP_LDP_X_pre = 25
+    OP_LDRB_imm = 26
+    OP_LDRB_post = 27
+    OP_LDRB_pre = 28
+    OP_LDRB_reg = 29
+    OP_LDRB_sxtw = 30
+    OP_LDRB_uxtw = 31
+    OP_LDRH_imm = 32
+    OP_LDRH_post = 33
+    OP_LDRH_pre = 34
+    OP_LDRH_reg = 35
+    OP_LDRH_sxtw = 36
+    OP_LDRH_uxtw = 37
+    OP_LDR_W_imm = 38
+    OP_LDR_W_post = 39
+    OP_LDR_W_pre = 40
+    OP_LDR_W_reg = 41
+    OP_LDR_W_sxtw = 42
+    OP_LDR_W_uxtw = 43
+    OP_LDR_X_imm = 44
+    OP_LDR_X_post = 45
+    OP_LDR_X_pre = 46
+    OP_LDR_X_reg = 47
+    OP_LDR_X_sxtw = 48
+    OP_LDR_X_uxtw = 49
+    OP_LDSET = 50
+    OP_LDSMAX = 51
+    OP_LDSMIN = 52
+    OP_LDTR = 53
+    OP_LDUMAX = 54
+    OP_LDUMIN = 55
+    OP_LDXP = 56
+    OP_LDXR = 57
+    OP_MRS = 58
+    OP_MSR = 59
+    OP_MSR_DAIFClr = 60
+    OP_MSR_DAIFSet = 61
+    OP_MSR_SPSel = 62
+    OP_NOP = 63
+    OP_RET = 64
+    OP_SMC = 65
+    OP_STLR = 66
+    OP_STP_W_off = 67
+    OP_STP_W_post = 68
+    OP_STP_W_pre = 69
+    OP_STP_X_off = 70
+    OP_STP_X_post = 71
+    OP_STP_X_pre = 72
+    OP_STRB_imm = 73
+    OP_STRB_post = 74
+    OP_STRB_pre = 75
+    OP_STRB_reg = 76
+    OP_STRB_sxtw = 77
+    OP_STRB_uxtw = 78
+    OP_STRH_imm = 79
+    OP_STRH_post = 80
+    OP_STRH_pre = 81
+    OP_STRH_reg = 82
+    OP_STRH_sxtw = 83
+    OP_STRH_uxtw = 84
+    OP_STR_W_imm = 85
+    OP_STR_W_post = 86
+    OP_STR_W_pre = 87
+    OP_STR_W_reg = 88
+    OP_STR_W_sxtw = 89
+    OP_STR_W_uxtw = 90
+    OP_STR_X_imm = 91
+    OP_STR_X_post = 92
+    OP_STR_X_pre = 93
+    OP_STR_X_reg = 94
+    OP_STR_X_sxtw = 95
+    OP_STR_X_uxtw = 96
+    OP_STTR = 97
+    OP_STXP = 98
+    OP_STXR = 99
+    OP_SVC = 100
+    OP_SWP = 101
+    OP_SYS = 102
+    OP_TBNZ = 103
+    OP_TBZ = 104
+    OP_WFE = 105
+    OP_WFI = 106
 
 cdef enum:
-    OP_COUNT = 28
+    OP_COUNT = 107
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -42,6 +121,8 @@ OP_NAMES = (
     'BR',
     'BRK',
     'B_cond',
+    'CAS',
+    'CASP',
     'CBNZ',
     'CBZ',
     'CLREX',
@@ -49,6 +130,48 @@ OP_NAMES = (
     'HLT',
     'HVC',
     'ISB',
+    'LDADD',
+    'LDAR',
+    'LDCLR',
+    'LDEOR',
+    'LDP_W_off',
+    'LDP_W_post',
+    'LDP_W_pre',
+    'LDP_X_off',
+    'LDP_X_post',
+    'LDP_X_pre',
+    'LDRB_imm',
+    'LDRB_post',
+    'LDRB_pre',
+    'LDRB_reg',
+    'LDRB_sxtw',
+    'LDRB_uxtw',
+    'LDRH_imm',
+    'LDRH_post',
+    'LDRH_pre',
+    'LDRH_reg',
+    'LDRH_sxtw',
+    'LDRH_uxtw',
+    'LDR_W_imm',
+    'LDR_W_post',
+    'LDR_W_pre',
+    'LDR_W_reg',
+    'LDR_W_sxtw',
+    'LDR_W_uxtw',
+    'LDR_X_imm',
+    'LDR_X_post',
+    'LDR_X_pre',
+    'LDR_X_reg',
+    'LDR_X_sxtw',
+    'LDR_X_uxtw',
+    'LDSET',
+    'LDSMAX',
+    'LDSMIN',
+    'LDTR',
+    'LDUMAX',
+    'LDUMIN',
+    'LDXP',
+    'LDXR',
     'MRS',
     'MSR',
     'MSR_DAIFClr',
@@ -57,7 +180,42 @@ OP_NAMES = (
     'NOP',
     'RET',
     'SMC',
+    'STLR',
+    'STP_W_off',
+    'STP_W_post',
+    'STP_W_pre',
+    'STP_X_off',
+    'STP_X_post',
+    'STP_X_pre',
+    'STRB_imm',
+    'STRB_post',
+    'STRB_pre',
+    'STRB_reg',
+    'STRB_sxtw',
+    'STRB_uxtw',
+    'STRH_imm',
+    'STRH_post',
+    'STRH_pre',
+    'STRH_reg',
+    'STRH_sxtw',
+    'STRH_uxtw',
+    'STR_W_imm',
+    'STR_W_post',
+    'STR_W_pre',
+    'STR_W_reg',
+    'STR_W_sxtw',
+    'STR_W_uxtw',
+    'STR_X_imm',
+    'STR_X_post',
+    'STR_X_pre',
+    'STR_X_reg',
+    'STR_X_sxtw',
+    'STR_X_uxtw',
+    'STTR',
+    'STXP',
+    'STXR',
     'SVC',
+    'SWP',
     'SYS',
     'TBNZ',
     'TBZ',

@@ -18,6 +18,7 @@ cdef enum:
 # Access flags the handlers pass.
 cdef enum:
     MEM_ALIGNED = 1         # exclusives, atomics, acquire/release: misalignment is a fault
+    MEM_UNPRIV = 2          # LDTR/STTR: checked with EL0's permissions
 
 
 cdef inline bint ram_contains(Mach* m, uint64_t pa, uint64_t size) noexcept nogil:

@@ -2,120 +2,224 @@
 
 cdef enum Op:
     OP_UNDEF = 0
-    OP_B = 1
-    OP_BL = 2
-    OP_BLR = 3
-    OP_BR = 4
-    OP_BRK = 5
-    OP_B_cond = 6
-    OP_CAS = 7
-    OP_CASP = 8
-    OP_CBNZ = 9
-    OP_CBZ = 10
-    OP_CLREX = 11
-    OP_ERET = 12
-    OP_HLT = 13
-    OP_HVC = 14
-    OP_ISB = 15
-    OP_LDADD = 16
-    OP_LDAR = 17
-    OP_LDCLR = 18
-    OP_LDEOR = 19
-    OP_LDP_W_off = 20
-    OP_LDP_W_post = 21
-    OP_LDP_W_pre = 22
-    OP_LDP_X_off = 23
-    OP_LDP_X_post = 24
-    OP_LDP_X_pre = 25
-    OP_LDRB_imm = 26
-    OP_LDRB_post = 27
-    OP_LDRB_pre = 28
-    OP_LDRB_reg = 29
-    OP_LDRB_sxtw = 30
-    OP_LDRB_uxtw = 31
-    OP_LDRH_imm = 32
-    OP_LDRH_post = 33
-    OP_LDRH_pre = 34
-    OP_LDRH_reg = 35
-    OP_LDRH_sxtw = 36
-    OP_LDRH_uxtw = 37
-    OP_LDR_W_imm = 38
-    OP_LDR_W_post = 39
-    OP_LDR_W_pre = 40
-    OP_LDR_W_reg = 41
-    OP_LDR_W_sxtw = 42
-    OP_LDR_W_uxtw = 43
-    OP_LDR_X_imm = 44
-    OP_LDR_X_post = 45
-    OP_LDR_X_pre = 46
-    OP_LDR_X_reg = 47
-    OP_LDR_X_sxtw = 48
-    OP_LDR_X_uxtw = 49
-    OP_LDSET = 50
-    OP_LDSMAX = 51
-    OP_LDSMIN = 52
-    OP_LDTR = 53
-    OP_LDUMAX = 54
-    OP_LDUMIN = 55
-    OP_LDXP = 56
-    OP_LDXR = 57
-    OP_MRS = 58
-    OP_MSR = 59
-    OP_MSR_DAIFClr = 60
-    OP_MSR_DAIFSet = 61
-    OP_MSR_SPSel = 62
-    OP_NOP = 63
-    OP_RET = 64
-    OP_SMC = 65
-    OP_STLR = 66
-    OP_STP_W_off = 67
-    OP_STP_W_post = 68
-    OP_STP_W_pre = 69
-    OP_STP_X_off = 70
-    OP_STP_X_post = 71
-    OP_STP_X_pre = 72
-    OP_STRB_imm = 73
-    OP_STRB_post = 74
-    OP_STRB_pre = 75
-    OP_STRB_reg = 76
-    OP_STRB_sxtw = 77
-    OP_STRB_uxtw = 78
-    OP_STRH_imm = 79
-    OP_STRH_post = 80
-    OP_STRH_pre = 81
-    OP_STRH_reg = 82
-    OP_STRH_sxtw = 83
-    OP_STRH_uxtw = 84
-    OP_STR_W_imm = 85
-    OP_STR_W_post = 86
-    OP_STR_W_pre = 87
-    OP_STR_W_reg = 88
-    OP_STR_W_sxtw = 89
-    OP_STR_W_uxtw = 90
-    OP_STR_X_imm = 91
-    OP_STR_X_post = 92
-    OP_STR_X_pre = 93
-    OP_STR_X_reg = 94
-    OP_STR_X_sxtw = 95
-    OP_STR_X_uxtw = 96
-    OP_STTR = 97
-    OP_STXP = 98
-    OP_STXR = 99
-    OP_SVC = 100
-    OP_SWP = 101
-    OP_SYS = 102
-    OP_TBNZ = 103
-    OP_TBZ = 104
-    OP_WFE = 105
-    OP_WFI = 106
+    OP_ADC = 1
+    OP_ADCS = 2
+    OP_ADDS_imm = 3
+    OP_ADDS_imm32 = 4
+    OP_ADDS_reg = 5
+    OP_ADDS_reg32 = 6
+    OP_ADDS_shift = 7
+    OP_ADD_imm = 8
+    OP_ADD_reg = 9
+    OP_ADD_shift = 10
+    OP_ADR = 11
+    OP_ADRP = 12
+    OP_ANDS_imm = 13
+    OP_ANDS_reg = 14
+    OP_ANDS_shift = 15
+    OP_AND_imm = 16
+    OP_AND_reg = 17
+    OP_AND_shift = 18
+    OP_ASRV = 19
+    OP_B = 20
+    OP_BFM = 21
+    OP_BICS_reg = 22
+    OP_BICS_shift = 23
+    OP_BIC_reg = 24
+    OP_BIC_shift = 25
+    OP_BL = 26
+    OP_BLR = 27
+    OP_BR = 28
+    OP_BRK = 29
+    OP_B_cond = 30
+    OP_CAS = 31
+    OP_CASP = 32
+    OP_CBNZ = 33
+    OP_CBZ = 34
+    OP_CCMN_imm = 35
+    OP_CCMN_reg = 36
+    OP_CCMP_imm = 37
+    OP_CCMP_reg = 38
+    OP_CLREX = 39
+    OP_CLS = 40
+    OP_CLZ = 41
+    OP_CRC32 = 42
+    OP_CRC32C = 43
+    OP_CSEL = 44
+    OP_CSINC = 45
+    OP_CSINV = 46
+    OP_CSNEG = 47
+    OP_EON_reg = 48
+    OP_EON_shift = 49
+    OP_EOR_imm = 50
+    OP_EOR_reg = 51
+    OP_EOR_shift = 52
+    OP_ERET = 53
+    OP_EXTR = 54
+    OP_EXTR32 = 55
+    OP_HLT = 56
+    OP_HVC = 57
+    OP_ISB = 58
+    OP_LDADD = 59
+    OP_LDAR = 60
+    OP_LDCLR = 61
+    OP_LDEOR = 62
+    OP_LDP_W_off = 63
+    OP_LDP_W_post = 64
+    OP_LDP_W_pre = 65
+    OP_LDP_X_off = 66
+    OP_LDP_X_post = 67
+    OP_LDP_X_pre = 68
+    OP_LDRB_imm = 69
+    OP_LDRB_post = 70
+    OP_LDRB_pre = 71
+    OP_LDRB_reg = 72
+    OP_LDRB_sxtw = 73
+    OP_LDRB_uxtw = 74
+    OP_LDRH_imm = 75
+    OP_LDRH_post = 76
+    OP_LDRH_pre = 77
+    OP_LDRH_reg = 78
+    OP_LDRH_sxtw = 79
+    OP_LDRH_uxtw = 80
+    OP_LDR_W_imm = 81
+    OP_LDR_W_post = 82
+    OP_LDR_W_pre = 83
+    OP_LDR_W_reg = 84
+    OP_LDR_W_sxtw = 85
+    OP_LDR_W_uxtw = 86
+    OP_LDR_X_imm = 87
+    OP_LDR_X_post = 88
+    OP_LDR_X_pre = 89
+    OP_LDR_X_reg = 90
+    OP_LDR_X_sxtw = 91
+    OP_LDR_X_uxtw = 92
+    OP_LDSET = 93
+    OP_LDSMAX = 94
+    OP_LDSMIN = 95
+    OP_LDTR = 96
+    OP_LDUMAX = 97
+    OP_LDUMIN = 98
+    OP_LDXP = 99
+    OP_LDXR = 100
+    OP_LSLV = 101
+    OP_LSRV = 102
+    OP_MADD = 103
+    OP_MOVK = 104
+    OP_MOVN = 105
+    OP_MOVZ = 106
+    OP_MRS = 107
+    OP_MSR = 108
+    OP_MSR_DAIFClr = 109
+    OP_MSR_DAIFSet = 110
+    OP_MSR_SPSel = 111
+    OP_MSUB = 112
+    OP_NOP = 113
+    OP_ORN_reg = 114
+    OP_ORN_shift = 115
+    OP_ORR_imm = 116
+    OP_ORR_reg = 117
+    OP_ORR_shift = 118
+    OP_RBIT = 119
+    OP_RET = 120
+    OP_REV = 121
+    OP_REV16 = 122
+    OP_REV32 = 123
+    OP_RORV = 124
+    OP_SBC = 125
+    OP_SBCS = 126
+    OP_SBFM = 127
+    OP_SDIV = 128
+    OP_SMADDL = 129
+    OP_SMC = 130
+    OP_SMSUBL = 131
+    OP_SMULH = 132
+    OP_STLR = 133
+    OP_STP_W_off = 134
+    OP_STP_W_post = 135
+    OP_STP_W_pre = 136
+    OP_STP_X_off = 137
+    OP_STP_X_post = 138
+    OP_STP_X_pre = 139
+    OP_STRB_imm = 140
+    OP_STRB_post = 141
+    OP_STRB_pre = 142
+    OP_STRB_reg = 143
+    OP_STRB_sxtw = 144
+    OP_STRB_uxtw = 145
+    OP_STRH_imm = 146
+    OP_STRH_post = 147
+    OP_STRH_pre = 148
+    OP_STRH_reg = 149
+    OP_STRH_sxtw = 150
+    OP_STRH_uxtw = 151
+    OP_STR_W_imm = 152
+    OP_STR_W_post = 153
+    OP_STR_W_pre = 154
+    OP_STR_W_reg = 155
+    OP_STR_W_sxtw = 156
+    OP_STR_W_uxtw = 157
+    OP_STR_X_imm = 158
+    OP_STR_X_post = 159
+    OP_STR_X_pre = 160
+    OP_STR_X_reg = 161
+    OP_STR_X_sxtw = 162
+    OP_STR_X_uxtw = 163
+    OP_STTR = 164
+    OP_STXP = 165
+    OP_STXR = 166
+    OP_SUBS_imm = 167
+    OP_SUBS_imm32 = 168
+    OP_SUBS_reg = 169
+    OP_SUBS_reg32 = 170
+    OP_SUBS_shift = 171
+    OP_SUB_imm = 172
+    OP_SUB_reg = 173
+    OP_SUB_shift = 174
+    OP_SVC = 175
+    OP_SWP = 176
+    OP_SYS = 177
+    OP_TBNZ = 178
+    OP_TBZ = 179
+    OP_UBFM = 180
+    OP_UDIV = 181
+    OP_UMADDL = 182
+    OP_UMSUBL = 183
+    OP_UMULH = 184
+    OP_WFE = 185
+    OP_WFI = 186
 
 cdef enum:
-    OP_COUNT = 107
+    OP_COUNT = 187
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
     'UNDEF',
+    'ADC',
+    'ADCS',
+    'ADDS_imm',
+    'ADDS_imm32',
+    'ADDS_reg',
+    'ADDS_reg32',
+    'ADDS_shift',
+    'ADD_imm',
+    'ADD_reg',
+    'ADD_shift',
+    'ADR',
+    'ADRP',
+    'ANDS_imm',
+    'ANDS_reg',
+    'ANDS_shift',
+    'AND_imm',
+    'AND_reg',
+    'AND_shift',
+    'ASRV',
     'B',
+    'BFM',
+    'BICS_reg',
+    'BICS_shift',
+    'BIC_reg',
+    'BIC_shift',
     'BL',
     'BLR',
     'BR',
@@ -125,8 +229,27 @@ OP_NAMES = (
     'CASP',
     'CBNZ',
     'CBZ',
+    'CCMN_imm',
+    'CCMN_reg',
+    'CCMP_imm',
+    'CCMP_reg',
     'CLREX',
+    'CLS',
+    'CLZ',
+    'CRC32',
+    'CRC32C',
+    'CSEL',
+    'CSINC',
+    'CSINV',
+    'CSNEG',
+    'EON_reg',
+    'EON_shift',
+    'EOR_imm',
+    'EOR_reg',
+    'EOR_shift',
     'ERET',
+    'EXTR',
+    'EXTR32',
     'HLT',
     'HVC',
     'ISB',
@@ -172,14 +295,38 @@ OP_NAMES = (
     'LDUMIN',
     'LDXP',
     'LDXR',
+    'LSLV',
+    'LSRV',
+    'MADD',
+    'MOVK',
+    'MOVN',
+    'MOVZ',
     'MRS',
     'MSR',
     'MSR_DAIFClr',
     'MSR_DAIFSet',
     'MSR_SPSel',
+    'MSUB',
     'NOP',
+    'ORN_reg',
+    'ORN_shift',
+    'ORR_imm',
+    'ORR_reg',
+    'ORR_shift',
+    'RBIT',
     'RET',
+    'REV',
+    'REV16',
+    'REV32',
+    'RORV',
+    'SBC',
+    'SBCS',
+    'SBFM',
+    'SDIV',
+    'SMADDL',
     'SMC',
+    'SMSUBL',
+    'SMULH',
     'STLR',
     'STP_W_off',
     'STP_W_post',
@@ -214,11 +361,24 @@ OP_NAMES = (
     'STTR',
     'STXP',
     'STXR',
+    'SUBS_imm',
+    'SUBS_imm32',
+    'SUBS_reg',
+    'SUBS_reg32',
+    'SUBS_shift',
+    'SUB_imm',
+    'SUB_reg',
+    'SUB_shift',
     'SVC',
     'SWP',
     'SYS',
     'TBNZ',
     'TBZ',
+    'UBFM',
+    'UDIV',
+    'UMADDL',
+    'UMSUBL',
+    'UMULH',
     'WFE',
     'WFI',
 )

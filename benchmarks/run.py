@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,23 +41,38 @@ def build_plugin() -> Path:
     return lib if res.returncode == 0 else None
 
 
-def timed(cmd, env=None):
-    """Wall-clock seconds of one run of cmd, its stdout and exit status."""
-    t0 = time.perf_counter()
-    res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, env=env)
-    return time.perf_counter() - t0, res
+class Run:
+    """One finished run: wall and CPU seconds (user + system, all threads), output, status."""
+
+    def __init__(self, wall, cpu, stdout, stderr, returncode):
+        self.wall, self.cpu = wall, cpu
+        self.stdout, self.stderr, self.returncode = stdout, stderr, returncode
 
 
-def best_of(n, cmd, env=None):
-    best, out = None, None
+def timed(cmd, env=None) -> Run:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(wall, usage.ru_utime + usage.ru_stime, out.read(), err.read(),
+                   proc.returncode)
+
+
+def best_of(n, cmd, env=None) -> Run:
+    """The run with the least CPU time of n (all must succeed)."""
+    best = None
     for _ in range(n):
-        seconds, res = timed(cmd, env)
-        if res.returncode != 0:
-            sys.exit(f"{' '.join(map(str, cmd))} failed (exit {res.returncode}):\n"
-                     f"{res.stderr.decode(errors='replace')}")
-        if best is None or seconds < best:
-            best, out = seconds, res.stdout
-    return best, out
+        run = timed(cmd, env)
+        if run.returncode != 0:
+            sys.exit(f"{' '.join(map(str, cmd))} failed (exit {run.returncode}):\n"
+                     f"{run.stderr.decode(errors='replace')}")
+        if best is None or run.cpu < best.cpu:
+            best = run
+    return best
 
 
 def qemu_cmd(cpu, elf, extra=()):
@@ -111,28 +127,31 @@ def main():
 
     # Start-up (process, machine, loading) is measured with the 241-instruction hello guest
     # and subtracted, so MIPS reflects execution.
-    q_start, _ = best_of(args.repeat, qemu_cmd(args.cpu, hello))
-    q_secs, q_out = best_of(args.repeat, qemu_cmd(args.cpu, elf))
-    p_start, _ = best_of(args.repeat, qemu_py_cmd(args.cpu, hello), env)
-    p_secs, p_out = best_of(args.repeat, qemu_py_cmd(args.cpu, elf), env)
-    if p_out != q_out:
+    q_start = best_of(args.repeat, qemu_cmd(args.cpu, hello))
+    q = best_of(args.repeat, qemu_cmd(args.cpu, elf))
+    p_start = best_of(args.repeat, qemu_py_cmd(args.cpu, hello), env)
+    p = best_of(args.repeat, qemu_py_cmd(args.cpu, elf), env)
+    if p.stdout != q.stdout:
         sys.exit("the workload printed different results under QEMU and qemu_py:\n"
-                 f"QEMU:\n{q_out.decode(errors='replace')}\nqemu_py:\n{p_out.decode(errors='replace')}")
+                 f"QEMU:\n{q.stdout.decode(errors='replace')}\n"
+                 f"qemu_py:\n{p.stdout.decode(errors='replace')}")
 
     insns, lib_secs, lib_out = qemu_py_count(args.cpu, elf)
     plugin = build_plugin()
     q_insns = qemu_count(args.cpu, elf, plugin)
 
-    q_run, p_run = q_secs - q_start, p_secs - p_start
-    q_mips, p_mips = insns / q_run / 1e6, insns / p_run / 1e6
+    q_mips = insns / (q.cpu - q_start.cpu) / 1e6
+    p_mips = insns / (p.cpu - p_start.cpu) / 1e6
     ratio = p_mips / q_mips
     print(f"workload: tests/guests/compute.c, SCALE={args.scale}, -M virt -cpu {args.cpu}, "
           f"best of {args.repeat}")
-    print(f"{'':22}{'guest insns':>14}{'seconds':>10}{'start-up':>10}{'MIPS':>9}")
-    print(f"{'qemu-system-aarch64':22}{insns:>14,}{q_secs:>10.3f}{q_start:>10.3f}{q_mips:>9.0f}")
-    print(f"{'qemu_py':22}{insns:>14,}{p_secs:>10.3f}{p_start:>10.3f}{p_mips:>9.0f}")
-    print(f"{'qemu_py core only':22}{insns:>14,}{lib_secs:>10.3f}{'':>10}"
-          f"{insns / lib_secs / 1e6:>9.0f}   (Machine.run() in this process)")
+    print(f"{'':22}{'guest insns':>14}{'CPU s':>9}{'start-up':>10}{'wall s':>9}{'MIPS':>8}")
+    for label, run, start, mips in (("qemu-system-aarch64", q, q_start, q_mips),
+                                    ("qemu_py", p, p_start, p_mips)):
+        print(f"{label:22}{insns:>14,}{run.cpu:>9.3f}{start.cpu:>10.3f}{run.wall:>9.3f}"
+              f"{mips:>8.0f}")
+    print(f"{'qemu_py core only':22}{insns:>14,}{lib_secs:>9.3f}{'':>10}{'':>9}"
+          f"{insns / lib_secs / 1e6:>8.0f}   (Machine.run() in this process, wall)")
     verdict = "meets" if ratio >= TARGET_RATIO else "misses"
     print(f"ratio qemu_py/QEMU: {ratio:.3f} (1/{1 / ratio:.1f}); {verdict} the 1/8 target")
     if q_insns is None:
@@ -145,7 +164,7 @@ def main():
     else:
         print(f"instruction count: qemu_py counts {insns:,}, QEMU's insn_count plugin "
               f"{q_insns:,} (difference {insns - q_insns:+,})")
-    if lib_out != q_out:
+    if lib_out != q.stdout:
         print("warning: the in-process qemu_py run printed something else than QEMU")
 
 

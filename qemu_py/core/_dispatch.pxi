@@ -5,6 +5,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
     cdef uint16_t op = i.op
     if op == OP_B:
         return op_B(c, i)
+    elif op == OP_BIC_imm_vec:
+        return op_BIC_imm_vec(c, i)
     elif op == OP_BL:
         return op_BL(c, i)
     elif op == OP_BLR:
@@ -21,14 +23,90 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_CBZ(c, i)
     elif op == OP_CLREX:
         return op_CLREX(c, i)
+    elif op == OP_CVTF_from_int:
+        return op_CVTF_from_int(c, i)
+    elif op == OP_DUP_elem:
+        return op_DUP_elem(c, i)
+    elif op == OP_DUP_elem_scalar:
+        return op_DUP_elem_scalar(c, i)
+    elif op == OP_DUP_gen:
+        return op_DUP_gen(c, i)
     elif op == OP_ERET:
         return op_ERET(c, i)
+    elif op == OP_EXT:
+        return op_EXT(c, i)
+    elif op == OP_FABS:
+        return op_FABS(c, i)
+    elif op == OP_FADD:
+        return op_FADD(c, i)
+    elif op == OP_FCCMP:
+        return op_FCCMP(c, i)
+    elif op == OP_FCMP:
+        return op_FCMP(c, i)
+    elif op == OP_FCSEL:
+        return op_FCSEL(c, i)
+    elif op == OP_FCVT:
+        return op_FCVT(c, i)
+    elif op == OP_FCVT_to_int:
+        return op_FCVT_to_int(c, i)
+    elif op == OP_FDIV:
+        return op_FDIV(c, i)
+    elif op == OP_FMADD:
+        return op_FMADD(c, i)
+    elif op == OP_FMINMAX:
+        return op_FMINMAX(c, i)
+    elif op == OP_FMOV_from_fp:
+        return op_FMOV_from_fp(c, i)
+    elif op == OP_FMOV_from_top:
+        return op_FMOV_from_top(c, i)
+    elif op == OP_FMOV_imm:
+        return op_FMOV_imm(c, i)
+    elif op == OP_FMOV_reg:
+        return op_FMOV_reg(c, i)
+    elif op == OP_FMOV_to_fp:
+        return op_FMOV_to_fp(c, i)
+    elif op == OP_FMOV_to_top:
+        return op_FMOV_to_top(c, i)
+    elif op == OP_FMUL:
+        return op_FMUL(c, i)
+    elif op == OP_FNEG:
+        return op_FNEG(c, i)
+    elif op == OP_FNMUL:
+        return op_FNMUL(c, i)
+    elif op == OP_FP_ACCESS_TRAP:
+        return op_FP_ACCESS_TRAP(c, i)
+    elif op == OP_FRECPX:
+        return op_FRECPX(c, i)
+    elif op == OP_FRINT:
+        return op_FRINT(c, i)
+    elif op == OP_FSQRT:
+        return op_FSQRT(c, i)
+    elif op == OP_FSUB:
+        return op_FSUB(c, i)
     elif op == OP_HLT:
         return op_HLT(c, i)
     elif op == OP_HVC:
         return op_HVC(c, i)
+    elif op == OP_INS_elem:
+        return op_INS_elem(c, i)
+    elif op == OP_INS_gen:
+        return op_INS_gen(c, i)
     elif op == OP_ISB:
         return op_ISB(c, i)
+    elif op == OP_LDP_simd:
+        return op_LDP_simd(c, i)
+    elif op == OP_LDR_simd_imm:
+        return op_LDR_simd_imm(c, i)
+    elif op == OP_LDR_simd_lit:
+        return op_LDR_simd_lit(c, i)
+    elif op == OP_LDR_simd_reg:
+        return op_LDR_simd_reg(c, i)
+    elif op == OP_LDST_multi:
+        return op_LDST_multi(c, i)
+    elif op == OP_LDST_single:
+        return op_LDST_single(c, i)
+    elif op == OP_MOVI:
+        return op_MOVI(c, i)
     elif op == OP_MRS:
         return op_MRS(c, i)
     elif op == OP_MSR:
@@ -41,18 +119,34 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_MSR_SPSel(c, i)
     elif op == OP_NOP:
         return op_NOP(c, i)
+    elif op == OP_ORR_imm_vec:
+        return op_ORR_imm_vec(c, i)
+    elif op == OP_PERMUTE:
+        return op_PERMUTE(c, i)
     elif op == OP_RET:
         return op_RET(c, i)
     elif op == OP_SMC:
         return op_SMC(c, i)
+    elif op == OP_SMOV:
+        return op_SMOV(c, i)
+    elif op == OP_STP_simd:
+        return op_STP_simd(c, i)
+    elif op == OP_STR_simd_imm:
+        return op_STR_simd_imm(c, i)
+    elif op == OP_STR_simd_reg:
+        return op_STR_simd_reg(c, i)
     elif op == OP_SVC:
         return op_SVC(c, i)
     elif op == OP_SYS:
         return op_SYS(c, i)
+    elif op == OP_TBL:
+        return op_TBL(c, i)
     elif op == OP_TBNZ:
         return op_TBNZ(c, i)
     elif op == OP_TBZ:
         return op_TBZ(c, i)
+    elif op == OP_UMOV:
+        return op_UMOV(c, i)
     elif op == OP_WFE:
         return op_WFE(c, i)
     elif op == OP_WFI:

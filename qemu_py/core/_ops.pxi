@@ -3,40 +3,88 @@
 cdef enum Op:
     OP_UNDEF = 0
     OP_B = 1
-    OP_BL = 2
-    OP_BLR = 3
-    OP_BR = 4
-    OP_BRK = 5
-    OP_B_cond = 6
-    OP_CBNZ = 7
-    OP_CBZ = 8
-    OP_CLREX = 9
-    OP_ERET = 10
-    OP_HLT = 11
-    OP_HVC = 12
-    OP_ISB = 13
-    OP_MRS = 14
-    OP_MSR = 15
-    OP_MSR_DAIFClr = 16
-    OP_MSR_DAIFSet = 17
-    OP_MSR_SPSel = 18
-    OP_NOP = 19
-    OP_RET = 20
-    OP_SMC = 21
-    OP_SVC = 22
-    OP_SYS = 23
-    OP_TBNZ = 24
-    OP_TBZ = 25
-    OP_WFE = 26
-    OP_WFI = 27
+    OP_BIC_imm_vec = 2
+    OP_BL = 3
+    OP_BLR = 4
+    OP_BR = 5
+    OP_BRK = 6
+    OP_B_cond = 7
+    OP_CBNZ = 8
+    OP_CBZ = 9
+    OP_CLREX = 10
+    OP_CVTF_from_int = 11
+    OP_DUP_elem = 12
+    OP_DUP_elem_scalar = 13
+    OP_DUP_gen = 14
+    OP_ERET = 15
+    OP_EXT = 16
+    OP_FABS = 17
+    OP_FADD = 18
+    OP_FCCMP = 19
+    OP_FCMP = 20
+    OP_FCSEL = 21
+    OP_FCVT = 22
+    OP_FCVT_to_int = 23
+    OP_FDIV = 24
+    OP_FMADD = 25
+    OP_FMINMAX = 26
+    OP_FMOV_from_fp = 27
+    OP_FMOV_from_top = 28
+    OP_FMOV_imm = 29
+    OP_FMOV_reg = 30
+    OP_FMOV_to_fp = 31
+    OP_FMOV_to_top = 32
+    OP_FMUL = 33
+    OP_FNEG = 34
+    OP_FNMUL = 35
+    OP_FP_ACCESS_TRAP = 36
+    OP_FRECPX = 37
+    OP_FRINT = 38
+    OP_FSQRT = 39
+    OP_FSUB = 40
+    OP_HLT = 41
+    OP_HVC = 42
+    OP_INS_elem = 43
+    OP_INS_gen = 44
+    OP_ISB = 45
+    OP_LDP_simd = 46
+    OP_LDR_simd_imm = 47
+    OP_LDR_simd_lit = 48
+    OP_LDR_simd_reg = 49
+    OP_LDST_multi = 50
+    OP_LDST_single = 51
+    OP_MOVI = 52
+    OP_MRS = 53
+    OP_MSR = 54
+    OP_MSR_DAIFClr = 55
+    OP_MSR_DAIFSet = 56
+    OP_MSR_SPSel = 57
+    OP_NOP = 58
+    OP_ORR_imm_vec = 59
+    OP_PERMUTE = 60
+    OP_RET = 61
+    OP_SMC = 62
+    OP_SMOV = 63
+    OP_STP_simd = 64
+    OP_STR_simd_imm = 65
+    OP_STR_simd_reg = 66
+    OP_SVC = 67
+    OP_SYS = 68
+    OP_TBL = 69
+    OP_TBNZ = 70
+    OP_TBZ = 71
+    OP_UMOV = 72
+    OP_WFE = 73
+    OP_WFI = 74
 
 cdef enum:
-    OP_COUNT = 28
+    OP_COUNT = 75
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
     'UNDEF',
     'B',
+    'BIC_imm_vec',
     'BL',
     'BLR',
     'BR',
@@ -45,22 +93,68 @@ OP_NAMES = (
     'CBNZ',
     'CBZ',
     'CLREX',
+    'CVTF_from_int',
+    'DUP_elem',
+    'DUP_elem_scalar',
+    'DUP_gen',
     'ERET',
+    'EXT',
+    'FABS',
+    'FADD',
+    'FCCMP',
+    'FCMP',
+    'FCSEL',
+    'FCVT',
+    'FCVT_to_int',
+    'FDIV',
+    'FMADD',
+    'FMINMAX',
+    'FMOV_from_fp',
+    'FMOV_from_top',
+    'FMOV_imm',
+    'FMOV_reg',
+    'FMOV_to_fp',
+    'FMOV_to_top',
+    'FMUL',
+    'FNEG',
+    'FNMUL',
+    'FP_ACCESS_TRAP',
+    'FRECPX',
+    'FRINT',
+    'FSQRT',
+    'FSUB',
     'HLT',
     'HVC',
+    'INS_elem',
+    'INS_gen',
     'ISB',
+    'LDP_simd',
+    'LDR_simd_imm',
+    'LDR_simd_lit',
+    'LDR_simd_reg',
+    'LDST_multi',
+    'LDST_single',
+    'MOVI',
     'MRS',
     'MSR',
     'MSR_DAIFClr',
     'MSR_DAIFSet',
     'MSR_SPSel',
     'NOP',
+    'ORR_imm_vec',
+    'PERMUTE',
     'RET',
     'SMC',
+    'SMOV',
+    'STP_simd',
+    'STR_simd_imm',
+    'STR_simd_reg',
     'SVC',
     'SYS',
+    'TBL',
     'TBNZ',
     'TBZ',
+    'UMOV',
     'WFE',
     'WFI',
 )

@@ -2,89 +2,193 @@
 
 cdef enum Op:
     OP_UNDEF = 0
-    OP_B = 1
-    OP_BIC_imm_vec = 2
-    OP_BL = 3
-    OP_BLR = 4
-    OP_BR = 5
-    OP_BRK = 6
-    OP_B_cond = 7
-    OP_CBNZ = 8
-    OP_CBZ = 9
-    OP_CLREX = 10
-    OP_CVTF_from_int = 11
-    OP_DUP_elem = 12
-    OP_DUP_elem_scalar = 13
-    OP_DUP_gen = 14
-    OP_ERET = 15
-    OP_EXT = 16
-    OP_FABS = 17
-    OP_FADD = 18
-    OP_FCCMP = 19
-    OP_FCMP = 20
-    OP_FCSEL = 21
-    OP_FCVT = 22
-    OP_FCVT_to_int = 23
-    OP_FDIV = 24
-    OP_FMADD = 25
-    OP_FMINMAX = 26
-    OP_FMOV_from_fp = 27
-    OP_FMOV_from_top = 28
-    OP_FMOV_imm = 29
-    OP_FMOV_reg = 30
-    OP_FMOV_to_fp = 31
-    OP_FMOV_to_top = 32
-    OP_FMUL = 33
-    OP_FNEG = 34
-    OP_FNMUL = 35
-    OP_FP_ACCESS_TRAP = 36
-    OP_FRECPX = 37
-    OP_FRINT = 38
-    OP_FSQRT = 39
-    OP_FSUB = 40
-    OP_HLT = 41
-    OP_HVC = 42
-    OP_INS_elem = 43
-    OP_INS_gen = 44
-    OP_ISB = 45
-    OP_LDP_simd = 46
-    OP_LDR_simd_imm = 47
-    OP_LDR_simd_lit = 48
-    OP_LDR_simd_reg = 49
-    OP_LDST_multi = 50
-    OP_LDST_single = 51
-    OP_MOVI = 52
-    OP_MRS = 53
-    OP_MSR = 54
-    OP_MSR_DAIFClr = 55
-    OP_MSR_DAIFSet = 56
-    OP_MSR_SPSel = 57
-    OP_NOP = 58
-    OP_ORR_imm_vec = 59
-    OP_PERMUTE = 60
-    OP_RET = 61
-    OP_SMC = 62
-    OP_SMOV = 63
-    OP_STP_simd = 64
-    OP_STR_simd_imm = 65
-    OP_STR_simd_reg = 66
-    OP_SVC = 67
-    OP_SYS = 68
-    OP_TBL = 69
-    OP_TBNZ = 70
-    OP_TBZ = 71
-    OP_UMOV = 72
-    OP_WFE = 73
-    OP_WFI = 74
+    OP_ADC = 1
+    OP_ADCS = 2
+    OP_ADDS_imm = 3
+    OP_ADDS_imm32 = 4
+    OP_ADDS_reg = 5
+    OP_ADDS_reg32 = 6
+    OP_ADDS_shift = 7
+    OP_ADD_imm = 8
+    OP_ADD_reg = 9
+    OP_ADD_shift = 10
+    OP_ADR = 11
+    OP_ADRP = 12
+    OP_ANDS_imm = 13
+    OP_ANDS_reg = 14
+    OP_ANDS_shift = 15
+    OP_AND_imm = 16
+    OP_AND_reg = 17
+    OP_AND_shift = 18
+    OP_ASRV = 19
+    OP_B = 20
+    OP_BFM = 21
+    OP_BICS_reg = 22
+    OP_BICS_shift = 23
+    OP_BIC_imm_vec = 24
+    OP_BIC_reg = 25
+    OP_BIC_shift = 26
+    OP_BL = 27
+    OP_BLR = 28
+    OP_BR = 29
+    OP_BRK = 30
+    OP_B_cond = 31
+    OP_CBNZ = 32
+    OP_CBZ = 33
+    OP_CCMN_imm = 34
+    OP_CCMN_reg = 35
+    OP_CCMP_imm = 36
+    OP_CCMP_reg = 37
+    OP_CLREX = 38
+    OP_CLS = 39
+    OP_CLZ = 40
+    OP_CRC32 = 41
+    OP_CRC32C = 42
+    OP_CSEL = 43
+    OP_CSINC = 44
+    OP_CSINV = 45
+    OP_CSNEG = 46
+    OP_CVTF_from_int = 47
+    OP_DUP_elem = 48
+    OP_DUP_elem_scalar = 49
+    OP_DUP_gen = 50
+    OP_EON_reg = 51
+    OP_EON_shift = 52
+    OP_EOR_imm = 53
+    OP_EOR_reg = 54
+    OP_EOR_shift = 55
+    OP_ERET = 56
+    OP_EXT = 57
+    OP_EXTR = 58
+    OP_EXTR32 = 59
+    OP_FABS = 60
+    OP_FADD = 61
+    OP_FCCMP = 62
+    OP_FCMP = 63
+    OP_FCSEL = 64
+    OP_FCVT = 65
+    OP_FCVT_to_int = 66
+    OP_FDIV = 67
+    OP_FMADD = 68
+    OP_FMINMAX = 69
+    OP_FMOV_from_fp = 70
+    OP_FMOV_from_top = 71
+    OP_FMOV_imm = 72
+    OP_FMOV_reg = 73
+    OP_FMOV_to_fp = 74
+    OP_FMOV_to_top = 75
+    OP_FMUL = 76
+    OP_FNEG = 77
+    OP_FNMUL = 78
+    OP_FP_ACCESS_TRAP = 79
+    OP_FRECPX = 80
+    OP_FRINT = 81
+    OP_FSQRT = 82
+    OP_FSUB = 83
+    OP_HLT = 84
+    OP_HVC = 85
+    OP_INS_elem = 86
+    OP_INS_gen = 87
+    OP_ISB = 88
+    OP_LDP_simd = 89
+    OP_LDR_simd_imm = 90
+    OP_LDR_simd_lit = 91
+    OP_LDR_simd_reg = 92
+    OP_LDST_multi = 93
+    OP_LDST_single = 94
+    OP_LSLV = 95
+    OP_LSRV = 96
+    OP_MADD = 97
+    OP_MOVI = 98
+    OP_MOVK = 99
+    OP_MOVN = 100
+    OP_MOVZ = 101
+    OP_MRS = 102
+    OP_MSR = 103
+    OP_MSR_DAIFClr = 104
+    OP_MSR_DAIFSet = 105
+    OP_MSR_SPSel = 106
+    OP_MSUB = 107
+    OP_NOP = 108
+    OP_ORN_reg = 109
+    OP_ORN_shift = 110
+    OP_ORR_imm = 111
+    OP_ORR_imm_vec = 112
+    OP_ORR_reg = 113
+    OP_ORR_shift = 114
+    OP_PERMUTE = 115
+    OP_RBIT = 116
+    OP_RET = 117
+    OP_REV = 118
+    OP_REV16 = 119
+    OP_REV32 = 120
+    OP_RORV = 121
+    OP_SBC = 122
+    OP_SBCS = 123
+    OP_SBFM = 124
+    OP_SDIV = 125
+    OP_SMADDL = 126
+    OP_SMC = 127
+    OP_SMOV = 128
+    OP_SMSUBL = 129
+    OP_SMULH = 130
+    OP_STP_simd = 131
+    OP_STR_simd_imm = 132
+    OP_STR_simd_reg = 133
+    OP_SUBS_imm = 134
+    OP_SUBS_imm32 = 135
+    OP_SUBS_reg = 136
+    OP_SUBS_reg32 = 137
+    OP_SUBS_shift = 138
+    OP_SUB_imm = 139
+    OP_SUB_reg = 140
+    OP_SUB_shift = 141
+    OP_SVC = 142
+    OP_SYS = 143
+    OP_TBL = 144
+    OP_TBNZ = 145
+    OP_TBZ = 146
+    OP_UBFM = 147
+    OP_UDIV = 148
+    OP_UMADDL = 149
+    OP_UMOV = 150
+    OP_UMSUBL = 151
+    OP_UMULH = 152
+    OP_WFE = 153
+    OP_WFI = 154
 
 cdef enum:
-    OP_COUNT = 75
+    OP_COUNT = 155
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
     'UNDEF',
+    'ADC',
+    'ADCS',
+    'ADDS_imm',
+    'ADDS_imm32',
+    'ADDS_reg',
+    'ADDS_reg32',
+    'ADDS_shift',
+    'ADD_imm',
+    'ADD_reg',
+    'ADD_shift',
+    'ADR',
+    'ADRP',
+    'ANDS_imm',
+    'ANDS_reg',
+    'ANDS_shift',
+    'AND_imm',
+    'AND_reg',
+    'AND_shift',
+    'ASRV',
     'B',
+    'BFM',
+    'BICS_reg',
+    'BICS_shift',
     'BIC_imm_vec',
+    'BIC_reg',
+    'BIC_shift',
     'BL',
     'BLR',
     'BR',
@@ -92,13 +196,32 @@ OP_NAMES = (
     'B_cond',
     'CBNZ',
     'CBZ',
+    'CCMN_imm',
+    'CCMN_reg',
+    'CCMP_imm',
+    'CCMP_reg',
     'CLREX',
+    'CLS',
+    'CLZ',
+    'CRC32',
+    'CRC32C',
+    'CSEL',
+    'CSINC',
+    'CSINV',
+    'CSNEG',
     'CVTF_from_int',
     'DUP_elem',
     'DUP_elem_scalar',
     'DUP_gen',
+    'EON_reg',
+    'EON_shift',
+    'EOR_imm',
+    'EOR_reg',
+    'EOR_shift',
     'ERET',
     'EXT',
+    'EXTR',
+    'EXTR32',
     'FABS',
     'FADD',
     'FCCMP',
@@ -134,27 +257,64 @@ OP_NAMES = (
     'LDR_simd_reg',
     'LDST_multi',
     'LDST_single',
+    'LSLV',
+    'LSRV',
+    'MADD',
     'MOVI',
+    'MOVK',
+    'MOVN',
+    'MOVZ',
     'MRS',
     'MSR',
     'MSR_DAIFClr',
     'MSR_DAIFSet',
     'MSR_SPSel',
+    'MSUB',
     'NOP',
+    'ORN_reg',
+    'ORN_shift',
+    'ORR_imm',
     'ORR_imm_vec',
+    'ORR_reg',
+    'ORR_shift',
     'PERMUTE',
+    'RBIT',
     'RET',
+    'REV',
+    'REV16',
+    'REV32',
+    'RORV',
+    'SBC',
+    'SBCS',
+    'SBFM',
+    'SDIV',
+    'SMADDL',
     'SMC',
     'SMOV',
+    'SMSUBL',
+    'SMULH',
     'STP_simd',
     'STR_simd_imm',
     'STR_simd_reg',
+    'SUBS_imm',
+    'SUBS_imm32',
+    'SUBS_reg',
+    'SUBS_reg32',
+    'SUBS_shift',
+    'SUB_imm',
+    'SUB_reg',
+    'SUB_shift',
     'SVC',
     'SYS',
     'TBL',
     'TBNZ',
     'TBZ',
+    'UBFM',
+    'UDIV',
+    'UMADDL',
     'UMOV',
+    'UMSUBL',
+    'UMULH',
     'WFE',
     'WFI',
 )

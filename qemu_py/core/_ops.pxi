@@ -25,172 +25,219 @@ cdef enum Op:
     OP_BFM = 21
     OP_BICS_reg = 22
     OP_BICS_shift = 23
-    OP_BIC_reg = 24
-    OP_BIC_shift = 25
-    OP_BL = 26
-    OP_BLR = 27
-    OP_BR = 28
-    OP_BRK = 29
-    OP_B_cond = 30
-    OP_CAS = 31
-    OP_CASP = 32
-    OP_CBNZ = 33
-    OP_CBZ = 34
-    OP_CCMN_imm = 35
-    OP_CCMN_reg = 36
-    OP_CCMP_imm = 37
-    OP_CCMP_reg = 38
-    OP_CLREX = 39
-    OP_CLS = 40
-    OP_CLZ = 41
-    OP_CRC32 = 42
-    OP_CRC32C = 43
-    OP_CSEL = 44
-    OP_CSINC = 45
-    OP_CSINV = 46
-    OP_CSNEG = 47
-    OP_EON_reg = 48
-    OP_EON_shift = 49
-    OP_EOR_imm = 50
-    OP_EOR_reg = 51
-    OP_EOR_shift = 52
-    OP_ERET = 53
-    OP_EXTR = 54
-    OP_EXTR32 = 55
-    OP_HLT = 56
-    OP_HVC = 57
-    OP_ISB = 58
-    OP_LDADD = 59
-    OP_LDAR = 60
-    OP_LDCLR = 61
-    OP_LDEOR = 62
-    OP_LDP_W_off = 63
-    OP_LDP_W_post = 64
-    OP_LDP_W_pre = 65
-    OP_LDP_X_off = 66
-    OP_LDP_X_post = 67
-    OP_LDP_X_pre = 68
-    OP_LDRB_imm = 69
-    OP_LDRB_post = 70
-    OP_LDRB_pre = 71
-    OP_LDRB_reg = 72
-    OP_LDRB_sxtw = 73
-    OP_LDRB_uxtw = 74
-    OP_LDRH_imm = 75
-    OP_LDRH_post = 76
-    OP_LDRH_pre = 77
-    OP_LDRH_reg = 78
-    OP_LDRH_sxtw = 79
-    OP_LDRH_uxtw = 80
-    OP_LDR_W_imm = 81
-    OP_LDR_W_post = 82
-    OP_LDR_W_pre = 83
-    OP_LDR_W_reg = 84
-    OP_LDR_W_sxtw = 85
-    OP_LDR_W_uxtw = 86
-    OP_LDR_X_imm = 87
-    OP_LDR_X_post = 88
-    OP_LDR_X_pre = 89
-    OP_LDR_X_reg = 90
-    OP_LDR_X_sxtw = 91
-    OP_LDR_X_uxtw = 92
-    OP_LDSET = 93
-    OP_LDSMAX = 94
-    OP_LDSMIN = 95
-    OP_LDTR = 96
-    OP_LDUMAX = 97
-    OP_LDUMIN = 98
-    OP_LDXP = 99
-    OP_LDXR = 100
-    OP_LSLV = 101
-    OP_LSRV = 102
-    OP_MADD = 103
-    OP_MOVK = 104
-    OP_MOVN = 105
-    OP_MOVZ = 106
-    OP_MRS = 107
-    OP_MSR = 108
-    OP_MSR_DAIFClr = 109
-    OP_MSR_DAIFSet = 110
-    OP_MSR_SPSel = 111
-    OP_MSUB = 112
-    OP_NOP = 113
-    OP_ORN_reg = 114
-    OP_ORN_shift = 115
-    OP_ORR_imm = 116
-    OP_ORR_reg = 117
-    OP_ORR_shift = 118
-    OP_RBIT = 119
-    OP_RET = 120
-    OP_REV = 121
-    OP_REV16 = 122
-    OP_REV32 = 123
-    OP_RORV = 124
-    OP_SBC = 125
-    OP_SBCS = 126
-    OP_SBFM = 127
-    OP_SDIV = 128
-    OP_SMADDL = 129
-    OP_SMC = 130
-    OP_SMSUBL = 131
-    OP_SMULH = 132
-    OP_STLR = 133
-    OP_STP_W_off = 134
-    OP_STP_W_post = 135
-    OP_STP_W_pre = 136
-    OP_STP_X_off = 137
-    OP_STP_X_post = 138
-    OP_STP_X_pre = 139
-    OP_STRB_imm = 140
-    OP_STRB_post = 141
-    OP_STRB_pre = 142
-    OP_STRB_reg = 143
-    OP_STRB_sxtw = 144
-    OP_STRB_uxtw = 145
-    OP_STRH_imm = 146
-    OP_STRH_post = 147
-    OP_STRH_pre = 148
-    OP_STRH_reg = 149
-    OP_STRH_sxtw = 150
-    OP_STRH_uxtw = 151
-    OP_STR_W_imm = 152
-    OP_STR_W_post = 153
-    OP_STR_W_pre = 154
-    OP_STR_W_reg = 155
-    OP_STR_W_sxtw = 156
-    OP_STR_W_uxtw = 157
-    OP_STR_X_imm = 158
-    OP_STR_X_post = 159
-    OP_STR_X_pre = 160
-    OP_STR_X_reg = 161
-    OP_STR_X_sxtw = 162
-    OP_STR_X_uxtw = 163
-    OP_STTR = 164
-    OP_STXP = 165
-    OP_STXR = 166
-    OP_SUBS_imm = 167
-    OP_SUBS_imm32 = 168
-    OP_SUBS_reg = 169
-    OP_SUBS_reg32 = 170
-    OP_SUBS_shift = 171
-    OP_SUB_imm = 172
-    OP_SUB_reg = 173
-    OP_SUB_shift = 174
-    OP_SVC = 175
-    OP_SWP = 176
-    OP_SYS = 177
-    OP_TBNZ = 178
-    OP_TBZ = 179
-    OP_UBFM = 180
-    OP_UDIV = 181
-    OP_UMADDL = 182
-    OP_UMSUBL = 183
-    OP_UMULH = 184
-    OP_WFE = 185
-    OP_WFI = 186
+    OP_BIC_imm_vec = 24
+    OP_BIC_reg = 25
+    OP_BIC_shift = 26
+    OP_BL = 27
+    OP_BLR = 28
+    OP_BR = 29
+    OP_BRK = 30
+    OP_B_cond = 31
+    OP_CAS = 32
+    OP_CASP = 33
+    OP_CBNZ = 34
+    OP_CBZ = 35
+    OP_CCMN_imm = 36
+    OP_CCMN_reg = 37
+    OP_CCMP_imm = 38
+    OP_CCMP_reg = 39
+    OP_CLREX = 40
+    OP_CLS = 41
+    OP_CLZ = 42
+    OP_CRC32 = 43
+    OP_CRC32C = 44
+    OP_CSEL = 45
+    OP_CSINC = 46
+    OP_CSINV = 47
+    OP_CSNEG = 48
+    OP_CVTF_from_int = 49
+    OP_DUP_elem = 50
+    OP_DUP_elem_scalar = 51
+    OP_DUP_gen = 52
+    OP_EON_reg = 53
+    OP_EON_shift = 54
+    OP_EOR_imm = 55
+    OP_EOR_reg = 56
+    OP_EOR_shift = 57
+    OP_ERET = 58
+    OP_EXT = 59
+    OP_EXTR = 60
+    OP_EXTR32 = 61
+    OP_FABS = 62
+    OP_FADD = 63
+    OP_FCCMP = 64
+    OP_FCMP = 65
+    OP_FCSEL = 66
+    OP_FCVT = 67
+    OP_FCVT_to_int = 68
+    OP_FDIV = 69
+    OP_FMADD = 70
+    OP_FMINMAX = 71
+    OP_FMOV_from_fp = 72
+    OP_FMOV_from_top = 73
+    OP_FMOV_imm = 74
+    OP_FMOV_reg = 75
+    OP_FMOV_to_fp = 76
+    OP_FMOV_to_top = 77
+    OP_FMUL = 78
+    OP_FNEG = 79
+    OP_FNMUL = 80
+    OP_FP_ACCESS_TRAP = 81
+    OP_FRECPX = 82
+    OP_FRINT = 83
+    OP_FSQRT = 84
+    OP_FSUB = 85
+    OP_HLT = 86
+    OP_HVC = 87
+    OP_INS_elem = 88
+    OP_INS_gen = 89
+    OP_ISB = 90
+    OP_LDADD = 91
+    OP_LDAR = 92
+    OP_LDCLR = 93
+    OP_LDEOR = 94
+    OP_LDP_W_off = 95
+    OP_LDP_W_post = 96
+    OP_LDP_W_pre = 97
+    OP_LDP_X_off = 98
+    OP_LDP_X_post = 99
+    OP_LDP_X_pre = 100
+    OP_LDP_simd = 101
+    OP_LDRB_imm = 102
+    OP_LDRB_post = 103
+    OP_LDRB_pre = 104
+    OP_LDRB_reg = 105
+    OP_LDRB_sxtw = 106
+    OP_LDRB_uxtw = 107
+    OP_LDRH_imm = 108
+    OP_LDRH_post = 109
+    OP_LDRH_pre = 110
+    OP_LDRH_reg = 111
+    OP_LDRH_sxtw = 112
+    OP_LDRH_uxtw = 113
+    OP_LDR_W_imm = 114
+    OP_LDR_W_post = 115
+    OP_LDR_W_pre = 116
+    OP_LDR_W_reg = 117
+    OP_LDR_W_sxtw = 118
+    OP_LDR_W_uxtw = 119
+    OP_LDR_X_imm = 120
+    OP_LDR_X_post = 121
+    OP_LDR_X_pre = 122
+    OP_LDR_X_reg = 123
+    OP_LDR_X_sxtw = 124
+    OP_LDR_X_uxtw = 125
+    OP_LDR_simd_imm = 126
+    OP_LDR_simd_lit = 127
+    OP_LDR_simd_reg = 128
+    OP_LDSET = 129
+    OP_LDSMAX = 130
+    OP_LDSMIN = 131
+    OP_LDST_multi = 132
+    OP_LDST_single = 133
+    OP_LDTR = 134
+    OP_LDUMAX = 135
+    OP_LDUMIN = 136
+    OP_LDXP = 137
+    OP_LDXR = 138
+    OP_LSLV = 139
+    OP_LSRV = 140
+    OP_MADD = 141
+    OP_MOVI = 142
+    OP_MOVK = 143
+    OP_MOVN = 144
+    OP_MOVZ = 145
+    OP_MRS = 146
+    OP_MSR = 147
+    OP_MSR_DAIFClr = 148
+    OP_MSR_DAIFSet = 149
+    OP_MSR_SPSel = 150
+    OP_MSUB = 151
+    OP_NOP = 152
+    OP_ORN_reg = 153
+    OP_ORN_shift = 154
+    OP_ORR_imm = 155
+    OP_ORR_imm_vec = 156
+    OP_ORR_reg = 157
+    OP_ORR_shift = 158
+    OP_PERMUTE = 159
+    OP_RBIT = 160
+    OP_RET = 161
+    OP_REV = 162
+    OP_REV16 = 163
+    OP_REV32 = 164
+    OP_RORV = 165
+    OP_SBC = 166
+    OP_SBCS = 167
+    OP_SBFM = 168
+    OP_SDIV = 169
+    OP_SMADDL = 170
+    OP_SMC = 171
+    OP_SMOV = 172
+    OP_SMSUBL = 173
+    OP_SMULH = 174
+    OP_STLR = 175
+    OP_STP_W_off = 176
+    OP_STP_W_post = 177
+    OP_STP_W_pre = 178
+    OP_STP_X_off = 179
+    OP_STP_X_post = 180
+    OP_STP_X_pre = 181
+    OP_STP_simd = 182
+    OP_STRB_imm = 183
+    OP_STRB_post = 184
+    OP_STRB_pre = 185
+    OP_STRB_reg = 186
+    OP_STRB_sxtw = 187
+    OP_STRB_uxtw = 188
+    OP_STRH_imm = 189
+    OP_STRH_post = 190
+    OP_STRH_pre = 191
+    OP_STRH_reg = 192
+    OP_STRH_sxtw = 193
+    OP_STRH_uxtw = 194
+    OP_STR_W_imm = 195
+    OP_STR_W_post = 196
+    OP_STR_W_pre = 197
+    OP_STR_W_reg = 198
+    OP_STR_W_sxtw = 199
+    OP_STR_W_uxtw = 200
+    OP_STR_X_imm = 201
+    OP_STR_X_post = 202
+    OP_STR_X_pre = 203
+    OP_STR_X_reg = 204
+    OP_STR_X_sxtw = 205
+    OP_STR_X_uxtw = 206
+    OP_STR_simd_imm = 207
+    OP_STR_simd_reg = 208
+    OP_STTR = 209
+    OP_STXP = 210
+    OP_STXR = 211
+    OP_SUBS_imm = 212
+    OP_SUBS_imm32 = 213
+    OP_SUBS_reg = 214
+    OP_SUBS_reg32 = 215
+    OP_SUBS_shift = 216
+    OP_SUB_imm = 217
+    OP_SUB_reg = 218
+    OP_SUB_shift = 219
+    OP_SVC = 220
+    OP_SWP = 221
+    OP_SYS = 222
+    OP_TBL = 223
+    OP_TBNZ = 224
+    OP_TBZ = 225
+    OP_UBFM = 226
+    OP_UDIV = 227
+    OP_UMADDL = 228
+    OP_UMOV = 229
+    OP_UMSUBL = 230
+    OP_UMULH = 231
+    OP_WFE = 232
+    OP_WFI = 233
 
 cdef enum:
-    OP_COUNT = 187
+    OP_COUNT = 234
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -218,6 +265,7 @@ OP_NAMES = (
     'BFM',
     'BICS_reg',
     'BICS_shift',
+    'BIC_imm_vec',
     'BIC_reg',
     'BIC_shift',
     'BL',
@@ -242,16 +290,47 @@ OP_NAMES = (
     'CSINC',
     'CSINV',
     'CSNEG',
+    'CVTF_from_int',
+    'DUP_elem',
+    'DUP_elem_scalar',
+    'DUP_gen',
     'EON_reg',
     'EON_shift',
     'EOR_imm',
     'EOR_reg',
     'EOR_shift',
     'ERET',
+    'EXT',
     'EXTR',
     'EXTR32',
+    'FABS',
+    'FADD',
+    'FCCMP',
+    'FCMP',
+    'FCSEL',
+    'FCVT',
+    'FCVT_to_int',
+    'FDIV',
+    'FMADD',
+    'FMINMAX',
+    'FMOV_from_fp',
+    'FMOV_from_top',
+    'FMOV_imm',
+    'FMOV_reg',
+    'FMOV_to_fp',
+    'FMOV_to_top',
+    'FMUL',
+    'FNEG',
+    'FNMUL',
+    'FP_ACCESS_TRAP',
+    'FRECPX',
+    'FRINT',
+    'FSQRT',
+    'FSUB',
     'HLT',
     'HVC',
+    'INS_elem',
+    'INS_gen',
     'ISB',
     'LDADD',
     'LDAR',
@@ -263,6 +342,7 @@ OP_NAMES = (
     'LDP_X_off',
     'LDP_X_post',
     'LDP_X_pre',
+    'LDP_simd',
     'LDRB_imm',
     'LDRB_post',
     'LDRB_pre',
@@ -287,9 +367,14 @@ OP_NAMES = (
     'LDR_X_reg',
     'LDR_X_sxtw',
     'LDR_X_uxtw',
+    'LDR_simd_imm',
+    'LDR_simd_lit',
+    'LDR_simd_reg',
     'LDSET',
     'LDSMAX',
     'LDSMIN',
+    'LDST_multi',
+    'LDST_single',
     'LDTR',
     'LDUMAX',
     'LDUMIN',
@@ -298,6 +383,7 @@ OP_NAMES = (
     'LSLV',
     'LSRV',
     'MADD',
+    'MOVI',
     'MOVK',
     'MOVN',
     'MOVZ',
@@ -311,8 +397,10 @@ OP_NAMES = (
     'ORN_reg',
     'ORN_shift',
     'ORR_imm',
+    'ORR_imm_vec',
     'ORR_reg',
     'ORR_shift',
+    'PERMUTE',
     'RBIT',
     'RET',
     'REV',
@@ -325,6 +413,7 @@ OP_NAMES = (
     'SDIV',
     'SMADDL',
     'SMC',
+    'SMOV',
     'SMSUBL',
     'SMULH',
     'STLR',
@@ -334,6 +423,7 @@ OP_NAMES = (
     'STP_X_off',
     'STP_X_post',
     'STP_X_pre',
+    'STP_simd',
     'STRB_imm',
     'STRB_post',
     'STRB_pre',
@@ -358,6 +448,8 @@ OP_NAMES = (
     'STR_X_reg',
     'STR_X_sxtw',
     'STR_X_uxtw',
+    'STR_simd_imm',
+    'STR_simd_reg',
     'STTR',
     'STXP',
     'STXR',
@@ -372,11 +464,13 @@ OP_NAMES = (
     'SVC',
     'SWP',
     'SYS',
+    'TBL',
     'TBNZ',
     'TBZ',
     'UBFM',
     'UDIV',
     'UMADDL',
+    'UMOV',
     'UMSUBL',
     'UMULH',
     'WFE',

@@ -31,14 +31,11 @@ cdef enum:
 
 # --- operand helpers ---------------------------------------------------------------------------
 
-cdef inline bint sp_misaligned(CPU* c) noexcept nogil:
-    # CheckSPAlignment(): SCTLR_EL1.SA0 governs EL0, SA governs EL1.
-    return (c.x[REG_SP] & 15) != 0 and \
-        (c.sctlr_el1 & (SCTLR_SA0 if c.el == 0 else SCTLR_SA)) != 0
-
 cdef inline bint sp_fault(CPU* c, Insn* i) noexcept nogil:
-    # True (having raised the SP alignment fault) when the base is SP and misaligned.
-    if i.rn == REG_SP and sp_misaligned(c):
+    # CheckSPAlignment() for an SP base (SCTLR_EL1.SA0 governs EL0, SA governs EL1): True, having
+    # raised the SP alignment fault, when it fails.
+    if i.rn == REG_SP and (c.x[REG_SP] & 15) != 0 and \
+            (c.sctlr_el1 & (SCTLR_SA0 if c.el == 0 else SCTLR_SA)) != 0:
         raise_sync(c, i, EC_SP_ALIGN, 0)
         return True
     return False

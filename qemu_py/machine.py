@@ -25,7 +25,10 @@ class Machine:
             raise ConfigError(f"unknown CPU model '{config.cpu}'")
         self.config = config
         self.core = _core.Core(config.smp, virt.RAM_BASE, config.memory)
-        self.core.map_uart(virt.UART_BASE)
+        self.core.map_gic(virt.GIC_DIST_BASE, virt.GIC_CPU_BASE)
+        self.core.map_uart(virt.UART_BASE, virt.UART_IRQ)
+        if config.icount_shift is not None:
+            self.core.icount_shift = config.icount_shift
         self.core.semihosting = config.semihosting
         self.core.features = sum(_core.FEATURES[f] for f in cpus.FEATURES[config.cpu])
         for k in range(config.smp):

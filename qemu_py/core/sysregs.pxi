@@ -67,6 +67,13 @@ cdef enum:
     SR_CNTV_TVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 0
     SR_CNTV_CTL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 1
     SR_CNTV_CVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 2
+    SR_MDCCINT_EL1 = (2 << 14) | (0 << 11) | (0 << 7) | (2 << 3) | 0
+    SR_MDRAR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (0 << 3) | 0
+    SR_OSLSR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (1 << 3) | 4
+    SR_DBGPRCR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (4 << 3) | 4
+    SR_DBGCLAIMSET_EL1 = (2 << 14) | (0 << 11) | (7 << 7) | (8 << 3) | 6
+    SR_DBGCLAIMCLR_EL1 = (2 << 14) | (0 << 11) | (7 << 7) | (9 << 3) | 6
+    SR_DBGAUTHSTATUS_EL1 = (2 << 14) | (0 << 11) | (7 << 7) | (14 << 3) | 6
     SR_MDSCR_EL1 = (2 << 14) | (0 << 11) | (0 << 7) | (2 << 3) | 2
     SR_OSLAR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (0 << 3) | 4
     SR_OSDLR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (3 << 3) | 4
@@ -90,6 +97,11 @@ cdef uint32_t sysreg_trap_iss(Insn* i) noexcept nogil:
 
 cdef uint64_t* sysreg_storage(CPU* c, uint32_t key) noexcept nogil:
     # Registers that are plain storage at EL1.
+    cdef uint32_t op2 = key & 7, crm = (key >> 3) & 0xf
+    if (key >> 7) == (2 << 7) and op2 >= 4:
+        # DBGBVR<n> (op2 4), DBGBCR<n> (5), DBGWVR<n> (6), DBGWCR<n> (7), n = CRm.
+        return &c.dbg_regs[(op2 - 4) * 16 + crm]
+    if key == SR_MDCCINT_EL1: return &c.mdccint_el1
     if key == SR_SCTLR_EL1: return &c.sctlr_el1
     if key == SR_ACTLR_EL1: return &c.actlr_el1
     if key == SR_CPACR_EL1: return &c.cpacr_el1
@@ -195,7 +207,11 @@ cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogi
     elif key == SR_CNTP_CTL_EL0: out[0] = timer_ctl_read(c.cntp_ctl, c.cntp_cval, counter_now(c))
     elif key == SR_CNTP_CVAL_EL0: out[0] = c.cntp_cval
     elif key == SR_CNTP_TVAL_EL0: out[0] = <uint32_t>(c.cntp_cval - counter_now(c))
-    elif key == SR_OSLAR_EL1 or key == SR_OSDLR_EL1: out[0] = 0
+    elif key == SR_OSDLR_EL1 or key == SR_MDRAR_EL1 or key == SR_DBGPRCR_EL1: out[0] = 0
+    elif key == SR_OSLSR_EL1: out[0] = 0x8          # OS lock model implemented, unlocked
+    elif key == SR_DBGCLAIMSET_EL1: out[0] = 0xff   # eight claim tag bits exist
+    elif key == SR_DBGCLAIMCLR_EL1: out[0] = c.dbgclaim
+    elif key == SR_DBGAUTHSTATUS_EL1: out[0] = 0
     elif op0 == 3 and (key >> 7) == (3 << 7) and ((key >> 3) & 0xf) >= 1:
         # The rest of the ID register space (op1=0, CRn=0, CRm=1..7) reads as zero.
         out[0] = 0
@@ -233,7 +249,9 @@ cdef int sysreg_write(CPU* c, Insn* i, uint32_t key, uint64_t v) noexcept nogil:
     elif key == SR_FPSR: c.fpsr = v & <uint64_t>0xf800009f
     elif key == SR_TPIDR_EL0: c.tpidr_el0 = v
     elif key == SR_TPIDRRO_EL0: c.tpidrro_el0 = v
-    elif key == SR_OSLAR_EL1 or key == SR_OSDLR_EL1: pass
+    elif key == SR_OSLAR_EL1 or key == SR_OSDLR_EL1 or key == SR_DBGPRCR_EL1: pass
+    elif key == SR_DBGCLAIMSET_EL1: c.dbgclaim |= v & 0xff
+    elif key == SR_DBGCLAIMCLR_EL1: c.dbgclaim &= ~v
     elif key == SR_CNTV_CTL_EL0: c.cntv_ctl = v & 3
     elif key == SR_CNTV_CVAL_EL0: c.cntv_cval = v
     elif key == SR_CNTV_TVAL_EL0: c.cntv_cval = counter_now(c) + <uint64_t>sext(v, 32)

@@ -114,6 +114,8 @@ cdef struct CPU:
     uint64_t cntv_ctl, cntv_cval, cntp_ctl, cntp_cval
     uint64_t fpcr, fpsr
     uint64_t actlr_el1
+    uint64_t dbg_regs[64]   # DBGBVR/BCR/WVR/WCR<n>_EL1: stored, never trigger (no debug events)
+    uint64_t mdccint_el1, dbgclaim
 
     # Identification registers: what the CPU model claims (set from Python per -cpu).
     uint64_t midr, revidr, mpidr, ctr, dczid, clidr, aidr

@@ -29,3 +29,6 @@ FEATURES = {"cortex-a57": ("crc32",), "max": ("crc32", "lse")}
 def mpidr(index: int) -> int:
     """MPIDR_EL1 of vCPU `index`: bit 31 RES1, Aff0 the index (one cluster, as on virt)."""
     return 0x80000000 | index
+
+# The "compatible" string of each model's cpu nodes in the device tree.
+COMPATIBLE = {"cortex-a57": "arm,cortex-a57", "max": "arm,arm-v8"}

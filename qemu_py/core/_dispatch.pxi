@@ -3,8 +3,56 @@
 
 cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
     cdef uint16_t op = i.op
-    if op == OP_B:
+    if op == OP_ADC:
+        return op_ADC(c, i)
+    elif op == OP_ADCS:
+        return op_ADCS(c, i)
+    elif op == OP_ADDS_imm:
+        return op_ADDS_imm(c, i)
+    elif op == OP_ADDS_imm32:
+        return op_ADDS_imm32(c, i)
+    elif op == OP_ADDS_reg:
+        return op_ADDS_reg(c, i)
+    elif op == OP_ADDS_reg32:
+        return op_ADDS_reg32(c, i)
+    elif op == OP_ADDS_shift:
+        return op_ADDS_shift(c, i)
+    elif op == OP_ADD_imm:
+        return op_ADD_imm(c, i)
+    elif op == OP_ADD_reg:
+        return op_ADD_reg(c, i)
+    elif op == OP_ADD_shift:
+        return op_ADD_shift(c, i)
+    elif op == OP_ADR:
+        return op_ADR(c, i)
+    elif op == OP_ADRP:
+        return op_ADRP(c, i)
+    elif op == OP_ANDS_imm:
+        return op_ANDS_imm(c, i)
+    elif op == OP_ANDS_reg:
+        return op_ANDS_reg(c, i)
+    elif op == OP_ANDS_shift:
+        return op_ANDS_shift(c, i)
+    elif op == OP_AND_imm:
+        return op_AND_imm(c, i)
+    elif op == OP_AND_reg:
+        return op_AND_reg(c, i)
+    elif op == OP_AND_shift:
+        return op_AND_shift(c, i)
+    elif op == OP_ASRV:
+        return op_ASRV(c, i)
+    elif op == OP_B:
         return op_B(c, i)
+    elif op == OP_BFM:
+        return op_BFM(c, i)
+    elif op == OP_BICS_reg:
+        return op_BICS_reg(c, i)
+    elif op == OP_BICS_shift:
+        return op_BICS_shift(c, i)
+    elif op == OP_BIC_reg:
+        return op_BIC_reg(c, i)
+    elif op == OP_BIC_shift:
+        return op_BIC_shift(c, i)
     elif op == OP_BL:
         return op_BL(c, i)
     elif op == OP_BLR:
@@ -19,16 +67,66 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_CBNZ(c, i)
     elif op == OP_CBZ:
         return op_CBZ(c, i)
+    elif op == OP_CCMN_imm:
+        return op_CCMN_imm(c, i)
+    elif op == OP_CCMN_reg:
+        return op_CCMN_reg(c, i)
+    elif op == OP_CCMP_imm:
+        return op_CCMP_imm(c, i)
+    elif op == OP_CCMP_reg:
+        return op_CCMP_reg(c, i)
     elif op == OP_CLREX:
         return op_CLREX(c, i)
+    elif op == OP_CLS:
+        return op_CLS(c, i)
+    elif op == OP_CLZ:
+        return op_CLZ(c, i)
+    elif op == OP_CRC32:
+        return op_CRC32(c, i)
+    elif op == OP_CRC32C:
+        return op_CRC32C(c, i)
+    elif op == OP_CSEL:
+        return op_CSEL(c, i)
+    elif op == OP_CSINC:
+        return op_CSINC(c, i)
+    elif op == OP_CSINV:
+        return op_CSINV(c, i)
+    elif op == OP_CSNEG:
+        return op_CSNEG(c, i)
+    elif op == OP_EON_reg:
+        return op_EON_reg(c, i)
+    elif op == OP_EON_shift:
+        return op_EON_shift(c, i)
+    elif op == OP_EOR_imm:
+        return op_EOR_imm(c, i)
+    elif op == OP_EOR_reg:
+        return op_EOR_reg(c, i)
+    elif op == OP_EOR_shift:
+        return op_EOR_shift(c, i)
     elif op == OP_ERET:
         return op_ERET(c, i)
+    elif op == OP_EXTR:
+        return op_EXTR(c, i)
+    elif op == OP_EXTR32:
+        return op_EXTR32(c, i)
     elif op == OP_HLT:
         return op_HLT(c, i)
     elif op == OP_HVC:
         return op_HVC(c, i)
     elif op == OP_ISB:
         return op_ISB(c, i)
+    elif op == OP_LSLV:
+        return op_LSLV(c, i)
+    elif op == OP_LSRV:
+        return op_LSRV(c, i)
+    elif op == OP_MADD:
+        return op_MADD(c, i)
+    elif op == OP_MOVK:
+        return op_MOVK(c, i)
+    elif op == OP_MOVN:
+        return op_MOVN(c, i)
+    elif op == OP_MOVZ:
+        return op_MOVZ(c, i)
     elif op == OP_MRS:
         return op_MRS(c, i)
     elif op == OP_MSR:
@@ -39,12 +137,64 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_MSR_DAIFSet(c, i)
     elif op == OP_MSR_SPSel:
         return op_MSR_SPSel(c, i)
+    elif op == OP_MSUB:
+        return op_MSUB(c, i)
     elif op == OP_NOP:
         return op_NOP(c, i)
+    elif op == OP_ORN_reg:
+        return op_ORN_reg(c, i)
+    elif op == OP_ORN_shift:
+        return op_ORN_shift(c, i)
+    elif op == OP_ORR_imm:
+        return op_ORR_imm(c, i)
+    elif op == OP_ORR_reg:
+        return op_ORR_reg(c, i)
+    elif op == OP_ORR_shift:
+        return op_ORR_shift(c, i)
+    elif op == OP_RBIT:
+        return op_RBIT(c, i)
     elif op == OP_RET:
         return op_RET(c, i)
+    elif op == OP_REV:
+        return op_REV(c, i)
+    elif op == OP_REV16:
+        return op_REV16(c, i)
+    elif op == OP_REV32:
+        return op_REV32(c, i)
+    elif op == OP_RORV:
+        return op_RORV(c, i)
+    elif op == OP_SBC:
+        return op_SBC(c, i)
+    elif op == OP_SBCS:
+        return op_SBCS(c, i)
+    elif op == OP_SBFM:
+        return op_SBFM(c, i)
+    elif op == OP_SDIV:
+        return op_SDIV(c, i)
+    elif op == OP_SMADDL:
+        return op_SMADDL(c, i)
     elif op == OP_SMC:
         return op_SMC(c, i)
+    elif op == OP_SMSUBL:
+        return op_SMSUBL(c, i)
+    elif op == OP_SMULH:
+        return op_SMULH(c, i)
+    elif op == OP_SUBS_imm:
+        return op_SUBS_imm(c, i)
+    elif op == OP_SUBS_imm32:
+        return op_SUBS_imm32(c, i)
+    elif op == OP_SUBS_reg:
+        return op_SUBS_reg(c, i)
+    elif op == OP_SUBS_reg32:
+        return op_SUBS_reg32(c, i)
+    elif op == OP_SUBS_shift:
+        return op_SUBS_shift(c, i)
+    elif op == OP_SUB_imm:
+        return op_SUB_imm(c, i)
+    elif op == OP_SUB_reg:
+        return op_SUB_reg(c, i)
+    elif op == OP_SUB_shift:
+        return op_SUB_shift(c, i)
     elif op == OP_SVC:
         return op_SVC(c, i)
     elif op == OP_SYS:
@@ -53,6 +203,16 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_TBNZ(c, i)
     elif op == OP_TBZ:
         return op_TBZ(c, i)
+    elif op == OP_UBFM:
+        return op_UBFM(c, i)
+    elif op == OP_UDIV:
+        return op_UDIV(c, i)
+    elif op == OP_UMADDL:
+        return op_UMADDL(c, i)
+    elif op == OP_UMSUBL:
+        return op_UMSUBL(c, i)
+    elif op == OP_UMULH:
+        return op_UMULH(c, i)
     elif op == OP_WFE:
         return op_WFE(c, i)
     elif op == OP_WFI:

@@ -2,41 +2,145 @@
 
 cdef enum Op:
     OP_UNDEF = 0
-    OP_B = 1
-    OP_BL = 2
-    OP_BLR = 3
-    OP_BR = 4
-    OP_BRK = 5
-    OP_B_cond = 6
-    OP_CBNZ = 7
-    OP_CBZ = 8
-    OP_CLREX = 9
-    OP_ERET = 10
-    OP_HLT = 11
-    OP_HVC = 12
-    OP_ISB = 13
-    OP_MRS = 14
-    OP_MSR = 15
-    OP_MSR_DAIFClr = 16
-    OP_MSR_DAIFSet = 17
-    OP_MSR_SPSel = 18
-    OP_NOP = 19
-    OP_RET = 20
-    OP_SMC = 21
-    OP_SVC = 22
-    OP_SYS = 23
-    OP_TBNZ = 24
-    OP_TBZ = 25
-    OP_WFE = 26
-    OP_WFI = 27
+    OP_ADC = 1
+    OP_ADCS = 2
+    OP_ADDS_imm = 3
+    OP_ADDS_imm32 = 4
+    OP_ADDS_reg = 5
+    OP_ADDS_reg32 = 6
+    OP_ADDS_shift = 7
+    OP_ADD_imm = 8
+    OP_ADD_reg = 9
+    OP_ADD_shift = 10
+    OP_ADR = 11
+    OP_ADRP = 12
+    OP_ANDS_imm = 13
+    OP_ANDS_reg = 14
+    OP_ANDS_shift = 15
+    OP_AND_imm = 16
+    OP_AND_reg = 17
+    OP_AND_shift = 18
+    OP_ASRV = 19
+    OP_B = 20
+    OP_BFM = 21
+    OP_BICS_reg = 22
+    OP_BICS_shift = 23
+    OP_BIC_reg = 24
+    OP_BIC_shift = 25
+    OP_BL = 26
+    OP_BLR = 27
+    OP_BR = 28
+    OP_BRK = 29
+    OP_B_cond = 30
+    OP_CBNZ = 31
+    OP_CBZ = 32
+    OP_CCMN_imm = 33
+    OP_CCMN_reg = 34
+    OP_CCMP_imm = 35
+    OP_CCMP_reg = 36
+    OP_CLREX = 37
+    OP_CLS = 38
+    OP_CLZ = 39
+    OP_CRC32 = 40
+    OP_CRC32C = 41
+    OP_CSEL = 42
+    OP_CSINC = 43
+    OP_CSINV = 44
+    OP_CSNEG = 45
+    OP_EON_reg = 46
+    OP_EON_shift = 47
+    OP_EOR_imm = 48
+    OP_EOR_reg = 49
+    OP_EOR_shift = 50
+    OP_ERET = 51
+    OP_EXTR = 52
+    OP_EXTR32 = 53
+    OP_HLT = 54
+    OP_HVC = 55
+    OP_ISB = 56
+    OP_LSLV = 57
+    OP_LSRV = 58
+    OP_MADD = 59
+    OP_MOVK = 60
+    OP_MOVN = 61
+    OP_MOVZ = 62
+    OP_MRS = 63
+    OP_MSR = 64
+    OP_MSR_DAIFClr = 65
+    OP_MSR_DAIFSet = 66
+    OP_MSR_SPSel = 67
+    OP_MSUB = 68
+    OP_NOP = 69
+    OP_ORN_reg = 70
+    OP_ORN_shift = 71
+    OP_ORR_imm = 72
+    OP_ORR_reg = 73
+    OP_ORR_shift = 74
+    OP_RBIT = 75
+    OP_RET = 76
+    OP_REV = 77
+    OP_REV16 = 78
+    OP_REV32 = 79
+    OP_RORV = 80
+    OP_SBC = 81
+    OP_SBCS = 82
+    OP_SBFM = 83
+    OP_SDIV = 84
+    OP_SMADDL = 85
+    OP_SMC = 86
+    OP_SMSUBL = 87
+    OP_SMULH = 88
+    OP_SUBS_imm = 89
+    OP_SUBS_imm32 = 90
+    OP_SUBS_reg = 91
+    OP_SUBS_reg32 = 92
+    OP_SUBS_shift = 93
+    OP_SUB_imm = 94
+    OP_SUB_reg = 95
+    OP_SUB_shift = 96
+    OP_SVC = 97
+    OP_SYS = 98
+    OP_TBNZ = 99
+    OP_TBZ = 100
+    OP_UBFM = 101
+    OP_UDIV = 102
+    OP_UMADDL = 103
+    OP_UMSUBL = 104
+    OP_UMULH = 105
+    OP_WFE = 106
+    OP_WFI = 107
 
 cdef enum:
-    OP_COUNT = 28
+    OP_COUNT = 108
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
     'UNDEF',
+    'ADC',
+    'ADCS',
+    'ADDS_imm',
+    'ADDS_imm32',
+    'ADDS_reg',
+    'ADDS_reg32',
+    'ADDS_shift',
+    'ADD_imm',
+    'ADD_reg',
+    'ADD_shift',
+    'ADR',
+    'ADRP',
+    'ANDS_imm',
+    'ANDS_reg',
+    'ANDS_shift',
+    'AND_imm',
+    'AND_reg',
+    'AND_shift',
+    'ASRV',
     'B',
+    'BFM',
+    'BICS_reg',
+    'BICS_shift',
+    'BIC_reg',
+    'BIC_shift',
     'BL',
     'BLR',
     'BR',
@@ -44,23 +148,79 @@ OP_NAMES = (
     'B_cond',
     'CBNZ',
     'CBZ',
+    'CCMN_imm',
+    'CCMN_reg',
+    'CCMP_imm',
+    'CCMP_reg',
     'CLREX',
+    'CLS',
+    'CLZ',
+    'CRC32',
+    'CRC32C',
+    'CSEL',
+    'CSINC',
+    'CSINV',
+    'CSNEG',
+    'EON_reg',
+    'EON_shift',
+    'EOR_imm',
+    'EOR_reg',
+    'EOR_shift',
     'ERET',
+    'EXTR',
+    'EXTR32',
     'HLT',
     'HVC',
     'ISB',
+    'LSLV',
+    'LSRV',
+    'MADD',
+    'MOVK',
+    'MOVN',
+    'MOVZ',
     'MRS',
     'MSR',
     'MSR_DAIFClr',
     'MSR_DAIFSet',
     'MSR_SPSel',
+    'MSUB',
     'NOP',
+    'ORN_reg',
+    'ORN_shift',
+    'ORR_imm',
+    'ORR_reg',
+    'ORR_shift',
+    'RBIT',
     'RET',
+    'REV',
+    'REV16',
+    'REV32',
+    'RORV',
+    'SBC',
+    'SBCS',
+    'SBFM',
+    'SDIV',
+    'SMADDL',
     'SMC',
+    'SMSUBL',
+    'SMULH',
+    'SUBS_imm',
+    'SUBS_imm32',
+    'SUBS_reg',
+    'SUBS_reg32',
+    'SUBS_shift',
+    'SUB_imm',
+    'SUB_reg',
+    'SUB_shift',
     'SVC',
     'SYS',
     'TBNZ',
     'TBZ',
+    'UBFM',
+    'UDIV',
+    'UMADDL',
+    'UMSUBL',
+    'UMULH',
     'WFE',
     'WFI',
 )

@@ -1,0 +1,134 @@
+"""Cross-compile the guest programs of tests/guests/ into tests/guests/build/.
+
+Each guest is one ELF for QEMU's virt board, linked by guest.ld at 0x40080000 with the common
+boot code, vector table and output library of lib/ (hello is bare: its own _start, no library).
+A build is skipped when a key over the compiler, the flags and every input file is unchanged.
+
+    python3 tests/guests/build.py [NAME...]      build (all by default) and print the paths
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Tuple
+
+HERE = Path(__file__).resolve().parent
+BUILD_DIR = HERE / "build"
+CC = os.environ.get("GUEST_CC", "aarch64-linux-gnu-gcc")
+
+LIB_SOURCES = ("lib/start.S", "lib/vectors.S", "lib/io.c", "lib/exceptions.c")
+LIB_HEADERS = ("lib/guest.h",)
+
+# No FP/SIMD registers (the cores run without FP for now), no PIE, no libc, no stack protector,
+# strict alignment: with the MMU off every data access is to Device memory, where an unaligned
+# access faults.
+CFLAGS = ("-O2", "-g", "-ffreestanding", "-nostdlib", "-static", "-mgeneral-regs-only",
+          "-fno-pie", "-no-pie", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
+          "-fno-tree-loop-distribute-patterns", "-mstrict-align", "-Wall", "-Wextra",
+          "-Wno-unused-parameter", "-Werror", "-Wl,--build-id=none")
+
+BOTH_CPUS = ("cortex-a57", "max")
+
+
+@dataclass(frozen=True)
+class Guest:
+    name: str
+    sources: Tuple[str, ...]
+    cpus: Tuple[str, ...] = BOTH_CPUS      # the -cpu models it runs on
+    compare: bool = True                   # False: QEMU is not the reference (see test_guests.py)
+    library: bool = True                   # link lib/ (boot, vectors, output)
+    cflags: Tuple[str, ...] = ()
+    what: str = ""
+    last_line: str = ""                    # what it prints last when it ran to the end
+
+    def __post_init__(self):
+        if not self.last_line:
+            object.__setattr__(self, "last_line", f"{self.name}: done")
+
+
+GUESTS: Dict[str, Guest] = {g.name: g for g in (
+    Guest("hello", ("hello.S",), library=False, what="asm only: a string on the UART, PSCI off",
+          last_line="Hello from a bare-metal AArch64 guest!"),
+    Guest("compute", ("compute.c",), what="CRC32, quicksort, sieve, FNV-1a, murmur mix"),
+    Guest("dp_imm", ("dp_imm.c",), what="data processing, immediate"),
+    Guest("dp_reg", ("dp_reg.c",), cflags=("-march=armv8-a+crc",),
+          what="data processing, register; flags, conditional ops"),
+    Guest("ldst", ("ldst.c",), what="loads and stores of every addressing form, exclusives"),
+    Guest("atomics", ("atomics.c",), cpus=("max",), cflags=("-march=armv8.1-a",),
+          what="LSE atomics (CAS, CASP, LD<op>, SWP), every ordering variant"),
+    Guest("branch", ("branch.c",), what="B, BL, BR, BLR, RET, B.cond, CBZ/CBNZ, TBZ/TBNZ"),
+    Guest("system", ("system.c",), what="MRS/MSR, DC ZVA, SVC/HVC/BRK caught by the vectors"),
+    Guest("undef", ("undef.c",), what="undefined encodings caught in the vector table",
+          last_line="unhandled exception: powering off"),
+    Guest("faults", ("faults.c",), what="aborts and alignment faults caught in the vector table"),
+    Guest("align", ("align.c",), compare=False,
+          what="SP and store-exclusive alignment faults, against align.expected (QEMU 7.2 lacks them)"),
+    Guest("runaway", ("runaway.S",), library=False, compare=False,
+          what="jumps into unmapped memory with no vector table: must end in a one-line report",
+          last_line="runaway: jumping to 0x20000000"),
+)}
+
+
+def _key(sources: Sequence[Path], flags: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    h.update(subprocess.run([CC, "--version"], capture_output=True).stdout)
+    h.update("\0".join(flags).encode())
+    for path in sources:
+        h.update(str(path.relative_to(HERE)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def build_elf(name: str, sources: Sequence[str], library: bool = True,
+              cflags: Sequence[str] = (), out_dir: Path = BUILD_DIR) -> Path:
+    """Compile and link `sources` (relative to tests/guests/) into out_dir/name.elf, unless an
+    up-to-date build is already there. Raises RuntimeError with the compiler's message."""
+    srcs = [HERE / s for s in sources]
+    inputs = list(srcs) + [HERE / "guest.ld"]
+    flags = list(CFLAGS) + list(cflags) + ["-T", str(HERE / "guest.ld")]
+    if library:
+        srcs += [HERE / s for s in LIB_SOURCES]
+        inputs += [HERE / s for s in LIB_SOURCES + LIB_HEADERS]
+        flags += ["-I", str(HERE / "lib")]
+    else:
+        flags += ["-nostartfiles"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    elf = out_dir / f"{name}.elf"
+    stamp = out_dir / f"{name}.key"
+    key = _key(inputs, flags)
+    if elf.exists() and stamp.exists() and stamp.read_text() == key:
+        return elf
+    tmp = out_dir / f".{name}.{os.getpid()}.elf"
+    cmd = [CC] + flags + [str(s) for s in srcs] + ["-o", str(tmp)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"building guest {name} failed:\n{' '.join(cmd)}\n{res.stderr}")
+    os.replace(tmp, elf)
+    stamp.write_text(key)
+    return elf
+
+
+def build(name: str) -> Path:
+    g = GUESTS[name]
+    return build_elf(g.name, g.sources, g.library, g.cflags)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    names = list(argv if argv is not None else sys.argv[1:]) or list(GUESTS)
+    for name in names:
+        if name not in GUESTS:
+            print(f"unknown guest '{name}' (known: {', '.join(GUESTS)})", file=sys.stderr)
+            return 1
+        try:
+            print(build(name))
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

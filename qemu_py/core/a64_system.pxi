@@ -19,6 +19,9 @@ cdef inline int op_CLREX(CPU* c, Insn* i) noexcept nogil:
     return NEXT
 
 cdef inline int op_WFI(CPU* c, Insn* i) noexcept nogil:
+    if c.el == 0 and not (c.sctlr_el1 & SCTLR_NTWI):
+        # Trapped to EL1: ISS CV = 1, COND = 0b1110, TI = 0 (WFI).
+        return raise_sync(c, i, EC_WFX, 0x1e00000)
     c.pc = i.pc + 4
     c.halted = 1
     return JUMP

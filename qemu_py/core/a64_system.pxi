@@ -36,8 +36,9 @@ cdef inline int op_SVC(CPU* c, Insn* i) noexcept nogil:
     return JUMP
 
 cdef inline int op_HVC(CPU* c, Insn* i) noexcept nogil:
-    # EL2 is absent, so HVC is UNDEFINED except as the PSCI conduit, which the board answers.
-    if c.el == 0 or not is_psci_call(c.x[0]):
+    # EL2 is absent: HVC from EL1 is the firmware conduit, as on QEMU's virt. The firmware
+    # answers PSCI and returns NOT_SUPPORTED for any other SMC Calling Convention function.
+    if c.el == 0:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4

@@ -25,93 +25,219 @@ cdef enum Op:
     OP_BFM = 21
     OP_BICS_reg = 22
     OP_BICS_shift = 23
-    OP_BIC_reg = 24
-    OP_BIC_shift = 25
-    OP_BL = 26
-    OP_BLR = 27
-    OP_BR = 28
-    OP_BRK = 29
-    OP_B_cond = 30
-    OP_CBNZ = 31
-    OP_CBZ = 32
-    OP_CCMN_imm = 33
-    OP_CCMN_reg = 34
-    OP_CCMP_imm = 35
-    OP_CCMP_reg = 36
-    OP_CLREX = 37
-    OP_CLS = 38
-    OP_CLZ = 39
-    OP_CRC32 = 40
-    OP_CRC32C = 41
-    OP_CSEL = 42
-    OP_CSINC = 43
-    OP_CSINV = 44
-    OP_CSNEG = 45
-    OP_EON_reg = 46
-    OP_EON_shift = 47
-    OP_EOR_imm = 48
-    OP_EOR_reg = 49
-    OP_EOR_shift = 50
-    OP_ERET = 51
-    OP_EXTR = 52
-    OP_EXTR32 = 53
-    OP_HLT = 54
-    OP_HVC = 55
-    OP_ISB = 56
-    OP_LSLV = 57
-    OP_LSRV = 58
-    OP_MADD = 59
-    OP_MOVK = 60
-    OP_MOVN = 61
-    OP_MOVZ = 62
-    OP_MRS = 63
-    OP_MSR = 64
-    OP_MSR_DAIFClr = 65
-    OP_MSR_DAIFSet = 66
-    OP_MSR_SPSel = 67
-    OP_MSUB = 68
-    OP_NOP = 69
-    OP_ORN_reg = 70
-    OP_ORN_shift = 71
-    OP_ORR_imm = 72
-    OP_ORR_reg = 73
-    OP_ORR_shift = 74
-    OP_RBIT = 75
-    OP_RET = 76
-    OP_REV = 77
-    OP_REV16 = 78
-    OP_REV32 = 79
-    OP_RORV = 80
-    OP_SBC = 81
-    OP_SBCS = 82
-    OP_SBFM = 83
-    OP_SDIV = 84
-    OP_SMADDL = 85
-    OP_SMC = 86
-    OP_SMSUBL = 87
-    OP_SMULH = 88
-    OP_SUBS_imm = 89
-    OP_SUBS_imm32 = 90
-    OP_SUBS_reg = 91
-    OP_SUBS_reg32 = 92
-    OP_SUBS_shift = 93
-    OP_SUB_imm = 94
-    OP_SUB_reg = 95
-    OP_SUB_shift = 96
-    OP_SVC = 97
-    OP_SYS = 98
-    OP_TBNZ = 99
-    OP_TBZ = 100
-    OP_UBFM = 101
-    OP_UDIV = 102
-    OP_UMADDL = 103
-    OP_UMSUBL = 104
-    OP_UMULH = 105
-    OP_WFE = 106
-    OP_WFI = 107
+    OP_BIC_imm_vec = 24
+    OP_BIC_reg = 25
+    OP_BIC_shift = 26
+    OP_BL = 27
+    OP_BLR = 28
+    OP_BR = 29
+    OP_BRK = 30
+    OP_B_cond = 31
+    OP_CAS = 32
+    OP_CASP = 33
+    OP_CBNZ = 34
+    OP_CBZ = 35
+    OP_CCMN_imm = 36
+    OP_CCMN_reg = 37
+    OP_CCMP_imm = 38
+    OP_CCMP_reg = 39
+    OP_CLREX = 40
+    OP_CLS = 41
+    OP_CLZ = 42
+    OP_CRC32 = 43
+    OP_CRC32C = 44
+    OP_CSEL = 45
+    OP_CSINC = 46
+    OP_CSINV = 47
+    OP_CSNEG = 48
+    OP_CVTF_from_int = 49
+    OP_DUP_elem = 50
+    OP_DUP_elem_scalar = 51
+    OP_DUP_gen = 52
+    OP_EON_reg = 53
+    OP_EON_shift = 54
+    OP_EOR_imm = 55
+    OP_EOR_reg = 56
+    OP_EOR_shift = 57
+    OP_ERET = 58
+    OP_EXT = 59
+    OP_EXTR = 60
+    OP_EXTR32 = 61
+    OP_FABS = 62
+    OP_FADD = 63
+    OP_FCCMP = 64
+    OP_FCMP = 65
+    OP_FCSEL = 66
+    OP_FCVT = 67
+    OP_FCVT_to_int = 68
+    OP_FDIV = 69
+    OP_FMADD = 70
+    OP_FMINMAX = 71
+    OP_FMOV_from_fp = 72
+    OP_FMOV_from_top = 73
+    OP_FMOV_imm = 74
+    OP_FMOV_reg = 75
+    OP_FMOV_to_fp = 76
+    OP_FMOV_to_top = 77
+    OP_FMUL = 78
+    OP_FNEG = 79
+    OP_FNMUL = 80
+    OP_FP_ACCESS_TRAP = 81
+    OP_FRECPX = 82
+    OP_FRINT = 83
+    OP_FSQRT = 84
+    OP_FSUB = 85
+    OP_HLT = 86
+    OP_HVC = 87
+    OP_INS_elem = 88
+    OP_INS_gen = 89
+    OP_ISB = 90
+    OP_LDADD = 91
+    OP_LDAR = 92
+    OP_LDCLR = 93
+    OP_LDEOR = 94
+    OP_LDP_W_off = 95
+    OP_LDP_W_post = 96
+    OP_LDP_W_pre = 97
+    OP_LDP_X_off = 98
+    OP_LDP_X_post = 99
+    OP_LDP_X_pre = 100
+    OP_LDP_simd = 101
+    OP_LDRB_imm = 102
+    OP_LDRB_post = 103
+    OP_LDRB_pre = 104
+    OP_LDRB_reg = 105
+    OP_LDRB_sxtw = 106
+    OP_LDRB_uxtw = 107
+    OP_LDRH_imm = 108
+    OP_LDRH_post = 109
+    OP_LDRH_pre = 110
+    OP_LDRH_reg = 111
+    OP_LDRH_sxtw = 112
+    OP_LDRH_uxtw = 113
+    OP_LDR_W_imm = 114
+    OP_LDR_W_post = 115
+    OP_LDR_W_pre = 116
+    OP_LDR_W_reg = 117
+    OP_LDR_W_sxtw = 118
+    OP_LDR_W_uxtw = 119
+    OP_LDR_X_imm = 120
+    OP_LDR_X_post = 121
+    OP_LDR_X_pre = 122
+    OP_LDR_X_reg = 123
+    OP_LDR_X_sxtw = 124
+    OP_LDR_X_uxtw = 125
+    OP_LDR_simd_imm = 126
+    OP_LDR_simd_lit = 127
+    OP_LDR_simd_reg = 128
+    OP_LDSET = 129
+    OP_LDSMAX = 130
+    OP_LDSMIN = 131
+    OP_LDST_multi = 132
+    OP_LDST_single = 133
+    OP_LDTR = 134
+    OP_LDUMAX = 135
+    OP_LDUMIN = 136
+    OP_LDXP = 137
+    OP_LDXR = 138
+    OP_LSLV = 139
+    OP_LSRV = 140
+    OP_MADD = 141
+    OP_MOVI = 142
+    OP_MOVK = 143
+    OP_MOVN = 144
+    OP_MOVZ = 145
+    OP_MRS = 146
+    OP_MSR = 147
+    OP_MSR_DAIFClr = 148
+    OP_MSR_DAIFSet = 149
+    OP_MSR_SPSel = 150
+    OP_MSUB = 151
+    OP_NOP = 152
+    OP_ORN_reg = 153
+    OP_ORN_shift = 154
+    OP_ORR_imm = 155
+    OP_ORR_imm_vec = 156
+    OP_ORR_reg = 157
+    OP_ORR_shift = 158
+    OP_PERMUTE = 159
+    OP_RBIT = 160
+    OP_RET = 161
+    OP_REV = 162
+    OP_REV16 = 163
+    OP_REV32 = 164
+    OP_RORV = 165
+    OP_SBC = 166
+    OP_SBCS = 167
+    OP_SBFM = 168
+    OP_SDIV = 169
+    OP_SMADDL = 170
+    OP_SMC = 171
+    OP_SMOV = 172
+    OP_SMSUBL = 173
+    OP_SMULH = 174
+    OP_STLR = 175
+    OP_STP_W_off = 176
+    OP_STP_W_post = 177
+    OP_STP_W_pre = 178
+    OP_STP_X_off = 179
+    OP_STP_X_post = 180
+    OP_STP_X_pre = 181
+    OP_STP_simd = 182
+    OP_STRB_imm = 183
+    OP_STRB_post = 184
+    OP_STRB_pre = 185
+    OP_STRB_reg = 186
+    OP_STRB_sxtw = 187
+    OP_STRB_uxtw = 188
+    OP_STRH_imm = 189
+    OP_STRH_post = 190
+    OP_STRH_pre = 191
+    OP_STRH_reg = 192
+    OP_STRH_sxtw = 193
+    OP_STRH_uxtw = 194
+    OP_STR_W_imm = 195
+    OP_STR_W_post = 196
+    OP_STR_W_pre = 197
+    OP_STR_W_reg = 198
+    OP_STR_W_sxtw = 199
+    OP_STR_W_uxtw = 200
+    OP_STR_X_imm = 201
+    OP_STR_X_post = 202
+    OP_STR_X_pre = 203
+    OP_STR_X_reg = 204
+    OP_STR_X_sxtw = 205
+    OP_STR_X_uxtw = 206
+    OP_STR_simd_imm = 207
+    OP_STR_simd_reg = 208
+    OP_STTR = 209
+    OP_STXP = 210
+    OP_STXR = 211
+    OP_SUBS_imm = 212
+    OP_SUBS_imm32 = 213
+    OP_SUBS_reg = 214
+    OP_SUBS_reg32 = 215
+    OP_SUBS_shift = 216
+    OP_SUB_imm = 217
+    OP_SUB_reg = 218
+    OP_SUB_shift = 219
+    OP_SVC = 220
+    OP_SWP = 221
+    OP_SYS = 222
+    OP_TBL = 223
+    OP_TBNZ = 224
+    OP_TBZ = 225
+    OP_UBFM = 226
+    OP_UDIV = 227
+    OP_UMADDL = 228
+    OP_UMOV = 229
+    OP_UMSUBL = 230
+    OP_UMULH = 231
+    OP_WFE = 232
+    OP_WFI = 233
 
 cdef enum:
-    OP_COUNT = 108
+    OP_COUNT = 234
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -139,6 +265,7 @@ OP_NAMES = (
     'BFM',
     'BICS_reg',
     'BICS_shift',
+    'BIC_imm_vec',
     'BIC_reg',
     'BIC_shift',
     'BL',
@@ -146,6 +273,8 @@ OP_NAMES = (
     'BR',
     'BRK',
     'B_cond',
+    'CAS',
+    'CASP',
     'CBNZ',
     'CBZ',
     'CCMN_imm',
@@ -161,20 +290,100 @@ OP_NAMES = (
     'CSINC',
     'CSINV',
     'CSNEG',
+    'CVTF_from_int',
+    'DUP_elem',
+    'DUP_elem_scalar',
+    'DUP_gen',
     'EON_reg',
     'EON_shift',
     'EOR_imm',
     'EOR_reg',
     'EOR_shift',
     'ERET',
+    'EXT',
     'EXTR',
     'EXTR32',
+    'FABS',
+    'FADD',
+    'FCCMP',
+    'FCMP',
+    'FCSEL',
+    'FCVT',
+    'FCVT_to_int',
+    'FDIV',
+    'FMADD',
+    'FMINMAX',
+    'FMOV_from_fp',
+    'FMOV_from_top',
+    'FMOV_imm',
+    'FMOV_reg',
+    'FMOV_to_fp',
+    'FMOV_to_top',
+    'FMUL',
+    'FNEG',
+    'FNMUL',
+    'FP_ACCESS_TRAP',
+    'FRECPX',
+    'FRINT',
+    'FSQRT',
+    'FSUB',
     'HLT',
     'HVC',
+    'INS_elem',
+    'INS_gen',
     'ISB',
+    'LDADD',
+    'LDAR',
+    'LDCLR',
+    'LDEOR',
+    'LDP_W_off',
+    'LDP_W_post',
+    'LDP_W_pre',
+    'LDP_X_off',
+    'LDP_X_post',
+    'LDP_X_pre',
+    'LDP_simd',
+    'LDRB_imm',
+    'LDRB_post',
+    'LDRB_pre',
+    'LDRB_reg',
+    'LDRB_sxtw',
+    'LDRB_uxtw',
+    'LDRH_imm',
+    'LDRH_post',
+    'LDRH_pre',
+    'LDRH_reg',
+    'LDRH_sxtw',
+    'LDRH_uxtw',
+    'LDR_W_imm',
+    'LDR_W_post',
+    'LDR_W_pre',
+    'LDR_W_reg',
+    'LDR_W_sxtw',
+    'LDR_W_uxtw',
+    'LDR_X_imm',
+    'LDR_X_post',
+    'LDR_X_pre',
+    'LDR_X_reg',
+    'LDR_X_sxtw',
+    'LDR_X_uxtw',
+    'LDR_simd_imm',
+    'LDR_simd_lit',
+    'LDR_simd_reg',
+    'LDSET',
+    'LDSMAX',
+    'LDSMIN',
+    'LDST_multi',
+    'LDST_single',
+    'LDTR',
+    'LDUMAX',
+    'LDUMIN',
+    'LDXP',
+    'LDXR',
     'LSLV',
     'LSRV',
     'MADD',
+    'MOVI',
     'MOVK',
     'MOVN',
     'MOVZ',
@@ -188,8 +397,10 @@ OP_NAMES = (
     'ORN_reg',
     'ORN_shift',
     'ORR_imm',
+    'ORR_imm_vec',
     'ORR_reg',
     'ORR_shift',
+    'PERMUTE',
     'RBIT',
     'RET',
     'REV',
@@ -202,8 +413,46 @@ OP_NAMES = (
     'SDIV',
     'SMADDL',
     'SMC',
+    'SMOV',
     'SMSUBL',
     'SMULH',
+    'STLR',
+    'STP_W_off',
+    'STP_W_post',
+    'STP_W_pre',
+    'STP_X_off',
+    'STP_X_post',
+    'STP_X_pre',
+    'STP_simd',
+    'STRB_imm',
+    'STRB_post',
+    'STRB_pre',
+    'STRB_reg',
+    'STRB_sxtw',
+    'STRB_uxtw',
+    'STRH_imm',
+    'STRH_post',
+    'STRH_pre',
+    'STRH_reg',
+    'STRH_sxtw',
+    'STRH_uxtw',
+    'STR_W_imm',
+    'STR_W_post',
+    'STR_W_pre',
+    'STR_W_reg',
+    'STR_W_sxtw',
+    'STR_W_uxtw',
+    'STR_X_imm',
+    'STR_X_post',
+    'STR_X_pre',
+    'STR_X_reg',
+    'STR_X_sxtw',
+    'STR_X_uxtw',
+    'STR_simd_imm',
+    'STR_simd_reg',
+    'STTR',
+    'STXP',
+    'STXR',
     'SUBS_imm',
     'SUBS_imm32',
     'SUBS_reg',
@@ -213,12 +462,15 @@ OP_NAMES = (
     'SUB_reg',
     'SUB_shift',
     'SVC',
+    'SWP',
     'SYS',
+    'TBL',
     'TBNZ',
     'TBZ',
     'UBFM',
     'UDIV',
     'UMADDL',
+    'UMOV',
     'UMSUBL',
     'UMULH',
     'WFE',

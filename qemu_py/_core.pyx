@@ -23,7 +23,12 @@ include "core/a64_system.pxi"
 include "core/a64_dp_imm.pxi"
 include "core/a64_dp_reg.pxi"
 include "core/a64_ldst.pxi"
+include "core/fpu.pxi"
 include "core/a64_simd_fp.pxi"
+include "core/a64_simd_ldst.pxi"
+include "core/a64_simd_move.pxi"
+include "core/a64_simd_int.pxi"
+include "core/a64_fp_scalar.pxi"
 include "core/translate.pxi"
 include "core/_dispatch.pxi"
 include "core/loop.pxi"
@@ -132,6 +137,9 @@ cdef class Core:
         c.sctlr_el1 = 0x00c50838   # as QEMU's Cortex-A57 resets it: MMU off, SP alignment checks on
         c.vbar_el1 = 0
         c.cpacr_el1 = 0
+        c.fpcr = 0
+        c.fpsr = 0
+        memset(c.v, 0, sizeof(c.v))
         c.excl_valid = 0
         c.halted = 0
         c.powered_off = 0 if powered_on else 1
@@ -209,6 +217,9 @@ cdef class Core:
             return c.pc
         if name == "nzcv":
             return c.nzcv << 28
+        if name[0] == "v" and name[1:].isdigit() and int(name[1:]) < 32:
+            n = int(name[1:])
+            return int(c.v[2 * <int>n]) | (int(c.v[2 * <int>n + 1]) << 64)
         if name == "el":
             return c.el
         if name == "spsel":
@@ -232,6 +243,7 @@ cdef class Core:
             c.pc = value
         elif name == "nzcv":
             c.nzcv = (value >> 28) & 0xf
+
         elif name == "sp_el0":
             if c.el == 0 or c.spsel == 0:
                 c.x[REG_SP] = value
@@ -246,6 +258,14 @@ cdef class Core:
             field_ptr(c, name)[0] = value
             cpu_update_tb_flags(c)
             tlb_flush(c)
+
+    def set_vreg(self, uint32_t k, uint32_t n, value):
+        """Set V register n (0-31) of vCPU k to a 128-bit integer."""
+        cdef CPU* c = self._cpu(k)
+        if n > 31:
+            raise IndexError(f"no V register {n}")
+        c.v[2 * n] = value & 0xffffffffffffffff
+        c.v[2 * n + 1] = (value >> 64) & 0xffffffffffffffff
 
     def write_phys(self, uint64_t addr, const unsigned char[:] data):
         """Write bytes into RAM at a physical address."""

@@ -49,6 +49,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_BICS_reg(c, i)
     elif op == OP_BICS_shift:
         return op_BICS_shift(c, i)
+    elif op == OP_BIC_imm_vec:
+        return op_BIC_imm_vec(c, i)
     elif op == OP_BIC_reg:
         return op_BIC_reg(c, i)
     elif op == OP_BIC_shift:
@@ -93,6 +95,14 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_CSINV(c, i)
     elif op == OP_CSNEG:
         return op_CSNEG(c, i)
+    elif op == OP_CVTF_from_int:
+        return op_CVTF_from_int(c, i)
+    elif op == OP_DUP_elem:
+        return op_DUP_elem(c, i)
+    elif op == OP_DUP_elem_scalar:
+        return op_DUP_elem_scalar(c, i)
+    elif op == OP_DUP_gen:
+        return op_DUP_gen(c, i)
     elif op == OP_EON_reg:
         return op_EON_reg(c, i)
     elif op == OP_EON_shift:
@@ -105,22 +115,90 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_EOR_shift(c, i)
     elif op == OP_ERET:
         return op_ERET(c, i)
+    elif op == OP_EXT:
+        return op_EXT(c, i)
     elif op == OP_EXTR:
         return op_EXTR(c, i)
     elif op == OP_EXTR32:
         return op_EXTR32(c, i)
+    elif op == OP_FABS:
+        return op_FABS(c, i)
+    elif op == OP_FADD:
+        return op_FADD(c, i)
+    elif op == OP_FCCMP:
+        return op_FCCMP(c, i)
+    elif op == OP_FCMP:
+        return op_FCMP(c, i)
+    elif op == OP_FCSEL:
+        return op_FCSEL(c, i)
+    elif op == OP_FCVT:
+        return op_FCVT(c, i)
+    elif op == OP_FCVT_to_int:
+        return op_FCVT_to_int(c, i)
+    elif op == OP_FDIV:
+        return op_FDIV(c, i)
+    elif op == OP_FMADD:
+        return op_FMADD(c, i)
+    elif op == OP_FMINMAX:
+        return op_FMINMAX(c, i)
+    elif op == OP_FMOV_from_fp:
+        return op_FMOV_from_fp(c, i)
+    elif op == OP_FMOV_from_top:
+        return op_FMOV_from_top(c, i)
+    elif op == OP_FMOV_imm:
+        return op_FMOV_imm(c, i)
+    elif op == OP_FMOV_reg:
+        return op_FMOV_reg(c, i)
+    elif op == OP_FMOV_to_fp:
+        return op_FMOV_to_fp(c, i)
+    elif op == OP_FMOV_to_top:
+        return op_FMOV_to_top(c, i)
+    elif op == OP_FMUL:
+        return op_FMUL(c, i)
+    elif op == OP_FNEG:
+        return op_FNEG(c, i)
+    elif op == OP_FNMUL:
+        return op_FNMUL(c, i)
+    elif op == OP_FP_ACCESS_TRAP:
+        return op_FP_ACCESS_TRAP(c, i)
+    elif op == OP_FRECPX:
+        return op_FRECPX(c, i)
+    elif op == OP_FRINT:
+        return op_FRINT(c, i)
+    elif op == OP_FSQRT:
+        return op_FSQRT(c, i)
+    elif op == OP_FSUB:
+        return op_FSUB(c, i)
     elif op == OP_HLT:
         return op_HLT(c, i)
     elif op == OP_HVC:
         return op_HVC(c, i)
+    elif op == OP_INS_elem:
+        return op_INS_elem(c, i)
+    elif op == OP_INS_gen:
+        return op_INS_gen(c, i)
     elif op == OP_ISB:
         return op_ISB(c, i)
+    elif op == OP_LDP_simd:
+        return op_LDP_simd(c, i)
+    elif op == OP_LDR_simd_imm:
+        return op_LDR_simd_imm(c, i)
+    elif op == OP_LDR_simd_lit:
+        return op_LDR_simd_lit(c, i)
+    elif op == OP_LDR_simd_reg:
+        return op_LDR_simd_reg(c, i)
+    elif op == OP_LDST_multi:
+        return op_LDST_multi(c, i)
+    elif op == OP_LDST_single:
+        return op_LDST_single(c, i)
     elif op == OP_LSLV:
         return op_LSLV(c, i)
     elif op == OP_LSRV:
         return op_LSRV(c, i)
     elif op == OP_MADD:
         return op_MADD(c, i)
+    elif op == OP_MOVI:
+        return op_MOVI(c, i)
     elif op == OP_MOVK:
         return op_MOVK(c, i)
     elif op == OP_MOVN:
@@ -147,10 +225,14 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_ORN_shift(c, i)
     elif op == OP_ORR_imm:
         return op_ORR_imm(c, i)
+    elif op == OP_ORR_imm_vec:
+        return op_ORR_imm_vec(c, i)
     elif op == OP_ORR_reg:
         return op_ORR_reg(c, i)
     elif op == OP_ORR_shift:
         return op_ORR_shift(c, i)
+    elif op == OP_PERMUTE:
+        return op_PERMUTE(c, i)
     elif op == OP_RBIT:
         return op_RBIT(c, i)
     elif op == OP_RET:
@@ -175,10 +257,18 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SMADDL(c, i)
     elif op == OP_SMC:
         return op_SMC(c, i)
+    elif op == OP_SMOV:
+        return op_SMOV(c, i)
     elif op == OP_SMSUBL:
         return op_SMSUBL(c, i)
     elif op == OP_SMULH:
         return op_SMULH(c, i)
+    elif op == OP_STP_simd:
+        return op_STP_simd(c, i)
+    elif op == OP_STR_simd_imm:
+        return op_STR_simd_imm(c, i)
+    elif op == OP_STR_simd_reg:
+        return op_STR_simd_reg(c, i)
     elif op == OP_SUBS_imm:
         return op_SUBS_imm(c, i)
     elif op == OP_SUBS_imm32:
@@ -199,6 +289,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SVC(c, i)
     elif op == OP_SYS:
         return op_SYS(c, i)
+    elif op == OP_TBL:
+        return op_TBL(c, i)
     elif op == OP_TBNZ:
         return op_TBNZ(c, i)
     elif op == OP_TBZ:
@@ -209,6 +301,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_UDIV(c, i)
     elif op == OP_UMADDL:
         return op_UMADDL(c, i)
+    elif op == OP_UMOV:
+        return op_UMOV(c, i)
     elif op == OP_UMSUBL:
         return op_UMSUBL(c, i)
     elif op == OP_UMULH:

@@ -25,93 +25,140 @@ cdef enum Op:
     OP_BFM = 21
     OP_BICS_reg = 22
     OP_BICS_shift = 23
-    OP_BIC_reg = 24
-    OP_BIC_shift = 25
-    OP_BL = 26
-    OP_BLR = 27
-    OP_BR = 28
-    OP_BRK = 29
-    OP_B_cond = 30
-    OP_CBNZ = 31
-    OP_CBZ = 32
-    OP_CCMN_imm = 33
-    OP_CCMN_reg = 34
-    OP_CCMP_imm = 35
-    OP_CCMP_reg = 36
-    OP_CLREX = 37
-    OP_CLS = 38
-    OP_CLZ = 39
-    OP_CRC32 = 40
-    OP_CRC32C = 41
-    OP_CSEL = 42
-    OP_CSINC = 43
-    OP_CSINV = 44
-    OP_CSNEG = 45
-    OP_EON_reg = 46
-    OP_EON_shift = 47
-    OP_EOR_imm = 48
-    OP_EOR_reg = 49
-    OP_EOR_shift = 50
-    OP_ERET = 51
-    OP_EXTR = 52
-    OP_EXTR32 = 53
-    OP_HLT = 54
-    OP_HVC = 55
-    OP_ISB = 56
-    OP_LSLV = 57
-    OP_LSRV = 58
-    OP_MADD = 59
-    OP_MOVK = 60
-    OP_MOVN = 61
-    OP_MOVZ = 62
-    OP_MRS = 63
-    OP_MSR = 64
-    OP_MSR_DAIFClr = 65
-    OP_MSR_DAIFSet = 66
-    OP_MSR_SPSel = 67
-    OP_MSUB = 68
-    OP_NOP = 69
-    OP_ORN_reg = 70
-    OP_ORN_shift = 71
-    OP_ORR_imm = 72
-    OP_ORR_reg = 73
-    OP_ORR_shift = 74
-    OP_RBIT = 75
-    OP_RET = 76
-    OP_REV = 77
-    OP_REV16 = 78
-    OP_REV32 = 79
-    OP_RORV = 80
-    OP_SBC = 81
-    OP_SBCS = 82
-    OP_SBFM = 83
-    OP_SDIV = 84
-    OP_SMADDL = 85
-    OP_SMC = 86
-    OP_SMSUBL = 87
-    OP_SMULH = 88
-    OP_SUBS_imm = 89
-    OP_SUBS_imm32 = 90
-    OP_SUBS_reg = 91
-    OP_SUBS_reg32 = 92
-    OP_SUBS_shift = 93
-    OP_SUB_imm = 94
-    OP_SUB_reg = 95
-    OP_SUB_shift = 96
-    OP_SVC = 97
-    OP_SYS = 98
-    OP_TBNZ = 99
-    OP_TBZ = 100
-    OP_UBFM = 101
-    OP_UDIV = 102
-    OP_UMADDL = 103
-    OP_UMSUBL = 104
-    OP_UMULH = 105
-    OP_WFE = 106
-    OP_WFI = 107
+    OP_BIC_imm_vec = 24
+    OP_BIC_reg = 25
+    OP_BIC_shift = 26
+    OP_BL = 27
+    OP_BLR = 28
+    OP_BR = 29
+    OP_BRK = 30
+    OP_B_cond = 31
+    OP_CBNZ = 32
+    OP_CBZ = 33
+    OP_CCMN_imm = 34
+    OP_CCMN_reg = 35
+    OP_CCMP_imm = 36
+    OP_CCMP_reg = 37
+    OP_CLREX = 38
+    OP_CLS = 39
+    OP_CLZ = 40
+    OP_CRC32 = 41
+    OP_CRC32C = 42
+    OP_CSEL = 43
+    OP_CSINC = 44
+    OP_CSINV = 45
+    OP_CSNEG = 46
+    OP_CVTF_from_int = 47
+    OP_DUP_elem = 48
+    OP_DUP_elem_scalar = 49
+    OP_DUP_gen = 50
+    OP_EON_reg = 51
+    OP_EON_shift = 52
+    OP_EOR_imm = 53
+    OP_EOR_reg = 54
+    OP_EOR_shift = 55
+    OP_ERET = 56
+    OP_EXT = 57
+    OP_EXTR = 58
+    OP_EXTR32 = 59
+    OP_FABS = 60
+    OP_FADD = 61
+    OP_FCCMP = 62
+    OP_FCMP = 63
+    OP_FCSEL = 64
+    OP_FCVT = 65
+    OP_FCVT_to_int = 66
+    OP_FDIV = 67
+    OP_FMADD = 68
+    OP_FMINMAX = 69
+    OP_FMOV_from_fp = 70
+    OP_FMOV_from_top = 71
+    OP_FMOV_imm = 72
+    OP_FMOV_reg = 73
+    OP_FMOV_to_fp = 74
+    OP_FMOV_to_top = 75
+    OP_FMUL = 76
+    OP_FNEG = 77
+    OP_FNMUL = 78
+    OP_FP_ACCESS_TRAP = 79
+    OP_FRECPX = 80
+    OP_FRINT = 81
+    OP_FSQRT = 82
+    OP_FSUB = 83
+    OP_HLT = 84
+    OP_HVC = 85
+    OP_INS_elem = 86
+    OP_INS_gen = 87
+    OP_ISB = 88
+    OP_LDP_simd = 89
+    OP_LDR_simd_imm = 90
+    OP_LDR_simd_lit = 91
+    OP_LDR_simd_reg = 92
+    OP_LDST_multi = 93
+    OP_LDST_single = 94
+    OP_LSLV = 95
+    OP_LSRV = 96
+    OP_MADD = 97
+    OP_MOVI = 98
+    OP_MOVK = 99
+    OP_MOVN = 100
+    OP_MOVZ = 101
+    OP_MRS = 102
+    OP_MSR = 103
+    OP_MSR_DAIFClr = 104
+    OP_MSR_DAIFSet = 105
+    OP_MSR_SPSel = 106
+    OP_MSUB = 107
+    OP_NOP = 108
+    OP_ORN_reg = 109
+    OP_ORN_shift = 110
+    OP_ORR_imm = 111
+    OP_ORR_imm_vec = 112
+    OP_ORR_reg = 113
+    OP_ORR_shift = 114
+    OP_PERMUTE = 115
+    OP_RBIT = 116
+    OP_RET = 117
+    OP_REV = 118
+    OP_REV16 = 119
+    OP_REV32 = 120
+    OP_RORV = 121
+    OP_SBC = 122
+    OP_SBCS = 123
+    OP_SBFM = 124
+    OP_SDIV = 125
+    OP_SMADDL = 126
+    OP_SMC = 127
+    OP_SMOV = 128
+    OP_SMSUBL = 129
+    OP_SMULH = 130
+    OP_STP_simd = 131
+    OP_STR_simd_imm = 132
+    OP_STR_simd_reg = 133
+    OP_SUBS_imm = 134
+    OP_SUBS_imm32 = 135
+    OP_SUBS_reg = 136
+    OP_SUBS_reg32 = 137
+    OP_SUBS_shift = 138
+    OP_SUB_imm = 139
+    OP_SUB_reg = 140
+    OP_SUB_shift = 141
+    OP_SVC = 142
+    OP_SYS = 143
+    OP_TBL = 144
+    OP_TBNZ = 145
+    OP_TBZ = 146
+    OP_UBFM = 147
+    OP_UDIV = 148
+    OP_UMADDL = 149
+    OP_UMOV = 150
+    OP_UMSUBL = 151
+    OP_UMULH = 152
+    OP_WFE = 153
+    OP_WFI = 154
 
 cdef enum:
-    OP_COUNT = 108
+    OP_COUNT = 155
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -139,6 +186,7 @@ OP_NAMES = (
     'BFM',
     'BICS_reg',
     'BICS_shift',
+    'BIC_imm_vec',
     'BIC_reg',
     'BIC_shift',
     'BL',
@@ -161,20 +209,58 @@ OP_NAMES = (
     'CSINC',
     'CSINV',
     'CSNEG',
+    'CVTF_from_int',
+    'DUP_elem',
+    'DUP_elem_scalar',
+    'DUP_gen',
     'EON_reg',
     'EON_shift',
     'EOR_imm',
     'EOR_reg',
     'EOR_shift',
     'ERET',
+    'EXT',
     'EXTR',
     'EXTR32',
+    'FABS',
+    'FADD',
+    'FCCMP',
+    'FCMP',
+    'FCSEL',
+    'FCVT',
+    'FCVT_to_int',
+    'FDIV',
+    'FMADD',
+    'FMINMAX',
+    'FMOV_from_fp',
+    'FMOV_from_top',
+    'FMOV_imm',
+    'FMOV_reg',
+    'FMOV_to_fp',
+    'FMOV_to_top',
+    'FMUL',
+    'FNEG',
+    'FNMUL',
+    'FP_ACCESS_TRAP',
+    'FRECPX',
+    'FRINT',
+    'FSQRT',
+    'FSUB',
     'HLT',
     'HVC',
+    'INS_elem',
+    'INS_gen',
     'ISB',
+    'LDP_simd',
+    'LDR_simd_imm',
+    'LDR_simd_lit',
+    'LDR_simd_reg',
+    'LDST_multi',
+    'LDST_single',
     'LSLV',
     'LSRV',
     'MADD',
+    'MOVI',
     'MOVK',
     'MOVN',
     'MOVZ',
@@ -188,8 +274,10 @@ OP_NAMES = (
     'ORN_reg',
     'ORN_shift',
     'ORR_imm',
+    'ORR_imm_vec',
     'ORR_reg',
     'ORR_shift',
+    'PERMUTE',
     'RBIT',
     'RET',
     'REV',
@@ -202,8 +290,12 @@ OP_NAMES = (
     'SDIV',
     'SMADDL',
     'SMC',
+    'SMOV',
     'SMSUBL',
     'SMULH',
+    'STP_simd',
+    'STR_simd_imm',
+    'STR_simd_reg',
     'SUBS_imm',
     'SUBS_imm32',
     'SUBS_reg',
@@ -214,11 +306,13 @@ OP_NAMES = (
     'SUB_shift',
     'SVC',
     'SYS',
+    'TBL',
     'TBNZ',
     'TBZ',
     'UBFM',
     'UDIV',
     'UMADDL',
+    'UMOV',
     'UMSUBL',
     'UMULH',
     'WFE',

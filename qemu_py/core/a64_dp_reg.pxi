@@ -4,11 +4,13 @@
 # As in a64_dp_imm.pxi, handlers that set no flags serve both widths by ANDing the result with
 # imm2 (MASK32 or all ones), and the hottest flag-setting forms have a 32-bit twin.
 #
-# The second operand of the shifted and extended register forms is computed one way: shift Rm
-# left by `amount`, then right by `size`, logically or arithmetically (`shift` = SHK_*). That one
-# formula gives LSL, LSR and ASR of both widths and every extend (UXTB..SXTX) with its left shift;
-# only ROR needs its own path. When the operand is plain Rm (LSL #0, UXTX #0, or a 32-bit form
-# reading Wm unchanged) the decoder picks the *_reg handler, which skips the shifting.
+# The second operand of the shifted and extended register forms is computed one way, without a
+# branch: shift Rm left by `amount`, then logically right by `size`, and OR in the sign fill that
+# an arithmetic shift would bring (imm: the bits to fill, 0 for LSL/LSR/UXT*). That gives LSL, LSR
+# and ASR of both widths and every extend (UXTB..SXTX) with its left shift. The logical forms
+# also rotate: they OR in Rm shifted left by one and then by `flags` (63, which clears it, unless
+# the shift is ROR). When the operand is plain Rm (LSL #0, UXTX #0, or a 32-bit form reading Wm
+# unchanged) the decoder picks the *_reg handler, which does no shifting at all.
 
 cdef extern from *:
     """
@@ -19,30 +21,36 @@ cdef extern from *:
     ctypedef long long i128 "qp_i128"
     int __builtin_clzll(unsigned long long) noexcept nogil
     uint64_t __builtin_bswap64(uint64_t) noexcept nogil
-    uint32_t __builtin_bswap32(uint32_t) noexcept nogil
-
-# How the second operand is shifted (Insn.shift of the *_shift handlers).
-cdef enum:
-    SHK_LOGICAL = 0     # (Rm << amount) >> size: LSL, LSR, UXT*
-    SHK_ARITH = 1       # (Rm << amount) >>> size: ASR, SXT*
-    SHK_ROR64 = 2       # Rm rotated right by amount
-    SHK_ROR32 = 3       # Wm rotated right by amount
 
 # Byte-at-a-time tables of the reflected CRC-32 and CRC-32C polynomials, filled at import.
 cdef uint32_t[256] CRC32_TABLE
 cdef uint32_t[256] CRC32C_TABLE
 
 
-cdef inline uint64_t operand2(CPU* c, Insn* i) noexcept nogil:
+cdef inline uint64_t shifted_operand(CPU* c, Insn* i) noexcept nogil:
+    # LSL, LSR, ASR and the extends (add/subtract forms).
+    cdef uint64_t t = c.x[i.rm] << i.amount
+    return (t >> i.size) | ((<uint64_t>0 - (t >> 63)) & <uint64_t>i.imm)
+
+cdef inline uint64_t logical_operand(CPU* c, Insn* i) noexcept nogil:
+    # LSL, LSR, ASR and ROR (logical forms).
     cdef uint64_t v = c.x[i.rm]
-    if i.shift == SHK_LOGICAL:
-        return (v << i.amount) >> i.size
-    if i.shift == SHK_ARITH:
-        return <uint64_t>((<int64_t>(v << i.amount)) >> i.size)
-    if i.shift == SHK_ROR64:
-        return (v >> i.amount) | (v << (64 - i.amount))
-    v &= MASK32
-    return (v >> i.amount) | (v << (32 - i.amount))
+    cdef uint64_t t = v << i.amount
+    return (t >> i.size) | ((<uint64_t>0 - (t >> 63)) & <uint64_t>i.imm) | ((v << 1) << i.flags)
+
+
+cdef inline uint64_t add_with_flags(CPU* c, uint64_t x, uint64_t y, uint64_t carry,
+                                    uint32_t sf) noexcept nogil:
+    # x + y + carry at the operation's width, setting NZCV; returns the zero-extended result.
+    # A 32-bit operation is done in the top half of a 64-bit one (the low half all zero), which
+    # gives the same N, Z, C and V without a branch.
+    cdef uint32_t s = (sf ^ 1) << 5
+    cdef uint64_t res
+    x <<= s
+    y <<= s
+    res = x + y + (carry << s)
+    c.nzcv = nzcv_add64(x, y, res)
+    return res >> s
 
 
 # --- logical (shifted register) -------------------------------------------------------------------
@@ -85,37 +93,37 @@ cdef inline int op_BICS_reg(CPU* c, Insn* i) noexcept nogil:
     return NEXT
 
 cdef inline int op_AND_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] & operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] & logical_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_BIC_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] & ~operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] & ~logical_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_ORR_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] | operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] | logical_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_ORN_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] | ~operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] | ~logical_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_EOR_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] ^ operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] ^ logical_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_EON_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] ^ ~operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] ^ ~logical_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_ANDS_shift(CPU* c, Insn* i) noexcept nogil:
-    cdef uint64_t res = (c.x[i.rn] & operand2(c, i)) & i.imm2
+    cdef uint64_t res = (c.x[i.rn] & logical_operand(c, i)) & i.imm2
     c.x[i.rd] = res
     c.nzcv = nzcv_logic(res, i.cond)
     return NEXT
 
 cdef inline int op_BICS_shift(CPU* c, Insn* i) noexcept nogil:
-    cdef uint64_t res = (c.x[i.rn] & ~operand2(c, i)) & i.imm2
+    cdef uint64_t res = (c.x[i.rn] & ~logical_operand(c, i)) & i.imm2
     c.x[i.rd] = res
     c.nzcv = nzcv_logic(res, i.cond)
     return NEXT
@@ -149,44 +157,30 @@ cdef inline int op_SUBS_reg(CPU* c, Insn* i) noexcept nogil:
     cdef uint64_t x = c.x[i.rn], y = c.x[i.rm]
     cdef uint64_t res = x - y
     c.x[i.rd] = res
-    c.nzcv = nzcv_add64(x, ~y, res)
+    c.nzcv = nzcv_sub64(x, y, res)
     return NEXT
 
 cdef inline int op_SUBS_reg32(CPU* c, Insn* i) noexcept nogil:
     cdef uint32_t x = <uint32_t>c.x[i.rn], y = <uint32_t>c.x[i.rm]
     cdef uint32_t res = x - y
     c.x[i.rd] = res
-    c.nzcv = nzcv_add32(x, ~y, res)
+    c.nzcv = nzcv_sub32(x, y, res)
     return NEXT
 
 cdef inline int op_ADD_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] + operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] + shifted_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_SUB_shift(CPU* c, Insn* i) noexcept nogil:
-    c.x[i.rd] = (c.x[i.rn] - operand2(c, i)) & i.imm2
+    c.x[i.rd] = (c.x[i.rn] - shifted_operand(c, i)) & i.imm2
     return NEXT
 
 cdef inline int op_ADDS_shift(CPU* c, Insn* i) noexcept nogil:
-    cdef uint64_t x = c.x[i.rn], y = operand2(c, i)
-    cdef uint64_t res = x + y
-    if i.sf:
-        c.x[i.rd] = res
-        c.nzcv = nzcv_add64(x, y, res)
-    else:
-        c.x[i.rd] = res & MASK32
-        c.nzcv = nzcv_add32(<uint32_t>x, <uint32_t>y, <uint32_t>res)
+    c.x[i.rd] = add_with_flags(c, c.x[i.rn], shifted_operand(c, i), 0, i.sf)
     return NEXT
 
 cdef inline int op_SUBS_shift(CPU* c, Insn* i) noexcept nogil:
-    cdef uint64_t x = c.x[i.rn], y = operand2(c, i)
-    cdef uint64_t res = x - y
-    if i.sf:
-        c.x[i.rd] = res
-        c.nzcv = nzcv_add64(x, ~y, res)
-    else:
-        c.x[i.rd] = res & MASK32
-        c.nzcv = nzcv_add32(<uint32_t>x, ~(<uint32_t>y), <uint32_t>res)
+    c.x[i.rd] = add_with_flags(c, c.x[i.rn], ~shifted_operand(c, i), 1, i.sf)
     return NEXT
 
 
@@ -201,65 +195,40 @@ cdef inline int op_SBC(CPU* c, Insn* i) noexcept nogil:
     return NEXT
 
 cdef inline int op_ADCS(CPU* c, Insn* i) noexcept nogil:
-    cdef uint64_t x = c.x[i.rn], y = c.x[i.rm]
-    cdef uint64_t res = x + y + ((c.nzcv >> 1) & 1)
-    if i.sf:
-        c.x[i.rd] = res
-        c.nzcv = nzcv_add64(x, y, res)
-    else:
-        c.x[i.rd] = res & MASK32
-        c.nzcv = nzcv_add32(<uint32_t>x, <uint32_t>y, <uint32_t>res)
+    c.x[i.rd] = add_with_flags(c, c.x[i.rn], c.x[i.rm], (c.nzcv >> 1) & 1, i.sf)
     return NEXT
 
 cdef inline int op_SBCS(CPU* c, Insn* i) noexcept nogil:
-    cdef uint64_t x = c.x[i.rn], y = ~c.x[i.rm]
-    cdef uint64_t res = x + y + ((c.nzcv >> 1) & 1)
-    if i.sf:
-        c.x[i.rd] = res
-        c.nzcv = nzcv_add64(x, y, res)
-    else:
-        c.x[i.rd] = res & MASK32
-        c.nzcv = nzcv_add32(<uint32_t>x, <uint32_t>y, <uint32_t>res)
+    c.x[i.rd] = add_with_flags(c, c.x[i.rn], ~c.x[i.rm], (c.nzcv >> 1) & 1, i.sf)
     return NEXT
 
 
 # --- conditional compare: imm2 holds the NZCV to set when the condition fails ---------------------
 
-cdef inline uint32_t compare_flags(uint64_t x, uint64_t y, bint sf, bint negate) noexcept nogil:
-    # Flags of x - y = x + NOT(y) + 1 (negate: x + y + 0), at the operation's width.
-    cdef uint64_t carry = 1
-    if not negate:
-        y = ~y
-    else:
-        carry = 0
-    if sf:
-        return nzcv_add64(x, y, x + y + carry)
-    return nzcv_add32(<uint32_t>x, <uint32_t>y, <uint32_t>(x + y + carry))
-
 cdef inline int op_CCMP_reg(CPU* c, Insn* i) noexcept nogil:
     if cond_holds(c, i.cond):
-        c.nzcv = compare_flags(c.x[i.rn], c.x[i.rm], i.sf, False)
+        add_with_flags(c, c.x[i.rn], ~c.x[i.rm], 1, i.sf)
     else:
         c.nzcv = <uint32_t>i.imm2
     return NEXT
 
 cdef inline int op_CCMP_imm(CPU* c, Insn* i) noexcept nogil:
     if cond_holds(c, i.cond):
-        c.nzcv = compare_flags(c.x[i.rn], <uint64_t>i.imm, i.sf, False)
+        add_with_flags(c, c.x[i.rn], ~(<uint64_t>i.imm), 1, i.sf)
     else:
         c.nzcv = <uint32_t>i.imm2
     return NEXT
 
 cdef inline int op_CCMN_reg(CPU* c, Insn* i) noexcept nogil:
     if cond_holds(c, i.cond):
-        c.nzcv = compare_flags(c.x[i.rn], c.x[i.rm], i.sf, True)
+        add_with_flags(c, c.x[i.rn], c.x[i.rm], 0, i.sf)
     else:
         c.nzcv = <uint32_t>i.imm2
     return NEXT
 
 cdef inline int op_CCMN_imm(CPU* c, Insn* i) noexcept nogil:
     if cond_holds(c, i.cond):
-        c.nzcv = compare_flags(c.x[i.rn], <uint64_t>i.imm, i.sf, True)
+        add_with_flags(c, c.x[i.rn], <uint64_t>i.imm, 0, i.sf)
     else:
         c.nzcv = <uint32_t>i.imm2
     return NEXT
@@ -498,18 +467,23 @@ cdef int decode_logical_reg(uint32_t insn, Insn* r) noexcept nogil:
 
 
 cdef void set_shifted_operand(Insn* r, uint32_t shift, uint32_t n, uint32_t sf) noexcept nogil:
-    # Rm shifted by n (1..datasize-1) as (amount, size, shift) for operand2().
+    # Rm shifted by n (1..datasize-1), as the fields logical_operand() and shifted_operand() use.
+    # A 32-bit Wm is first moved to the top so that right shifts see bit 31 as the sign bit.
+    cdef uint32_t top = 0 if sf else 32
+    r.flags = 63                                    # no rotation
+    r.imm = 0                                       # no sign fill
     if shift == 0:                                  # LSL
-        r.shift = SHK_LOGICAL
         r.amount = n
         r.size = 0
-    elif shift == 3:                                # ROR
-        r.shift = SHK_ROR64 if sf else SHK_ROR32
-        r.amount = n
-    else:                                           # LSR, ASR: a 32-bit Wm starts at the top
-        r.shift = SHK_LOGICAL if shift == 1 else SHK_ARITH
-        r.amount = 0 if sf else 32
-        r.size = r.amount + n
+    elif shift == 3:                                # ROR: Rm >> n, Rm << (datasize - n)
+        r.amount = top
+        r.size = top + n
+        r.flags = 63 - top - n
+    else:                                           # LSR, ASR
+        r.amount = top
+        r.size = top + n
+        if shift == 2:
+            r.imm = <int64_t>~(ALL_ONES >> r.size)
 
 
 cdef int decode_addsub_shift(uint32_t insn, Insn* r) noexcept nogil:
@@ -544,14 +518,14 @@ cdef int decode_addsub_ext(uint32_t insn, Insn* r) noexcept nogil:
         # The extend does nothing at this width: Rm shifted left.
         if sh == 0:
             return set_addsub_op(insn, r, True)
-        r.shift = SHK_LOGICAL
         r.amount = sh
         r.size = 0
     else:
-        # Take the low `width` bits to the top, then back down to bit sh.
-        r.shift = SHK_ARITH if option & 4 else SHK_LOGICAL
+        # Take the low `width` bits to the top, then back down to bit sh (sign-filling for SXT*).
         r.amount = 64 - width
         r.size = 64 - width - sh
+        if option & 4:
+            r.imm = <int64_t>~(ALL_ONES >> r.size)
     return set_addsub_op(insn, r, False)
 
 

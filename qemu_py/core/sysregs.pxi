@@ -129,6 +129,8 @@ cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogi
     cdef uint32_t op0 = key >> 14
     if c.el == 0 and not sysreg_el0_ok(c, key, False):
         return raise_undef(c, i)
+    if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
+        return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
     if field != NULL:
         out[0] = field[0]
@@ -176,10 +178,13 @@ cdef int sysreg_write(CPU* c, Insn* i, uint32_t key, uint64_t v) noexcept nogil:
     cdef uint64_t* field
     if c.el == 0 and not sysreg_el0_ok(c, key, True):
         return raise_undef(c, i)
+    if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
+        return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
     if field != NULL:
         field[0] = v
-        if key == SR_SCTLR_EL1 or key == SR_TCR_EL1 or key == SR_TTBR0_EL1 or key == SR_TTBR1_EL1:
+        if key == SR_SCTLR_EL1 or key == SR_TCR_EL1 or key == SR_TTBR0_EL1 or key == SR_TTBR1_EL1 \
+                or key == SR_CPACR_EL1:
             cpu_update_tb_flags(c)
             tlb_flush(c)
         return NEXT

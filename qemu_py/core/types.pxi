@@ -113,6 +113,9 @@ cdef struct CPU:
     uint64_t mdscr_el1, par_el1, afsr0_el1, afsr1_el1, cntkctl_el1, csselr_el1
     uint64_t cntv_ctl, cntv_cval, cntp_ctl, cntp_cval
     uint64_t fpcr, fpsr
+    # V0-V31: register n is v[2n] (bits 63:0) and v[2n+1] (bits 127:64); the B/H/S/D views are
+    # the low bytes of the pair (the host is little-endian, like the guest's register views).
+    uint64_t v[64]
     uint64_t actlr_el1
 
     # Identification registers: what the CPU model claims (set from Python per -cpu).

@@ -64,6 +64,8 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     Guest("undef", ("undef.c",), what="undefined encodings caught in the vector table",
           last_line="unhandled exception: powering off"),
     Guest("faults", ("faults.c",), what="aborts and alignment faults caught in the vector table"),
+    Guest("align", ("align.c",), compare=False,
+          what="SP and store-exclusive alignment faults, against align.expected (QEMU 7.2 lacks them)"),
     Guest("runaway", ("runaway.S",), library=False, compare=False,
           what="jumps into unmapped memory with no vector table: must end in a one-line report",
           last_line="runaway: jumping to 0x20000000"),

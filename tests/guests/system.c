@@ -1,7 +1,7 @@
 /* System instructions: MRS of the identification registers a bare-metal program reads, MSR/MRS
-   round trips, PSTATE access, DC ZVA, cache and TLB maintenance, barriers and hints, and
-   SVC/HVC/SMC/BRK taken to the vector table: the handler prints ESR's EC and ISS, the return
-   address (offset in the image) and SPSR, then resumes past the instruction with ERET. */
+   round trips, PSTATE access, DC ZVA, cache and TLB maintenance, barriers and hints, HVC as
+   the PSCI conduit, and SVC/BRK taken to the vector table: the handler prints ESR's EC and ISS,
+   the return address (offset in the image) and SPSR, then resumes past the instruction. */
 #include "guest.h"
 
 #define MRS(reg) ({ uint64_t v_; __asm__ volatile("mrs %0, " #reg : "=r"(v_)); v_; })
@@ -157,11 +157,11 @@ static void calls(void)
 
 static void calls_not_psci(void)
 {
-    /* HVC with a function that is not PSCI, and SMC (the virt board's conduit is HVC). */
+    /* An HVC whose function is not PSCI: the SMC Calling Convention's NOT_SUPPORTED (-1).
+       (SMC is left out: QEMU's virt, whose conduit is HVC, makes it UNDEFINED, while qemu_py
+       takes PSCI over SMC as well, as its issue asks.) */
     put_kv("hvc unknown function", hvc_call(0x12345678, 0));
-    register uint64_t x0 __asm__("x0") = 0x84000000;
-    __asm__ volatile("smc #0" : "+r"(x0));
-    put_kv("after smc x0", x0);
+    put_kv("hvc unknown fast call", hvc_call(0x86000000, 0));
     put_kv("traps", (uint64_t)traps);
 }
 

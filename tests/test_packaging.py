@@ -29,13 +29,6 @@ def test_every_module_and_header_is_installed():
     assert not missing, f"add these to meson.build: {missing}"
 
 
-def test_every_core_source_is_a_build_dependency():
-    # The dispatch check reruns when any of them changes (Cython's depfile covers the compile).
-    wanted = {p.relative_to(ROOT).as_posix() for p in (ROOT / "qemu_py" / "core").glob("*.pxi")}
-    missing = sorted(wanted - listed_in_meson())
-    assert not missing, f"add these to core_sources in meson.build: {missing}"
-
-
 def test_listed_files_exist():
     gone = sorted(f for f in listed_in_meson() if not (ROOT / f).exists())
     assert not gone, f"meson.build lists files that are not there: {gone}"

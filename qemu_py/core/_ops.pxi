@@ -33,132 +33,211 @@ cdef enum Op:
     OP_BR = 29
     OP_BRK = 30
     OP_B_cond = 31
-    OP_CBNZ = 32
-    OP_CBZ = 33
-    OP_CCMN_imm = 34
-    OP_CCMN_reg = 35
-    OP_CCMP_imm = 36
-    OP_CCMP_reg = 37
-    OP_CLREX = 38
-    OP_CLS = 39
-    OP_CLZ = 40
-    OP_CRC32 = 41
-    OP_CRC32C = 42
-    OP_CSEL = 43
-    OP_CSINC = 44
-    OP_CSINV = 45
-    OP_CSNEG = 46
-    OP_CVTF_from_int = 47
-    OP_DUP_elem = 48
-    OP_DUP_elem_scalar = 49
-    OP_DUP_gen = 50
-    OP_EON_reg = 51
-    OP_EON_shift = 52
-    OP_EOR_imm = 53
-    OP_EOR_reg = 54
-    OP_EOR_shift = 55
-    OP_ERET = 56
-    OP_EXT = 57
-    OP_EXTR = 58
-    OP_EXTR32 = 59
-    OP_FABS = 60
-    OP_FADD = 61
-    OP_FCCMP = 62
-    OP_FCMP = 63
-    OP_FCSEL = 64
-    OP_FCVT = 65
-    OP_FCVT_to_int = 66
-    OP_FDIV = 67
-    OP_FMADD = 68
-    OP_FMINMAX = 69
-    OP_FMOV_from_fp = 70
-    OP_FMOV_from_top = 71
-    OP_FMOV_imm = 72
-    OP_FMOV_reg = 73
-    OP_FMOV_to_fp = 74
-    OP_FMOV_to_top = 75
-    OP_FMUL = 76
-    OP_FNEG = 77
-    OP_FNMUL = 78
-    OP_FP_ACCESS_TRAP = 79
-    OP_FRECPX = 80
-    OP_FRINT = 81
-    OP_FSQRT = 82
-    OP_FSUB = 83
-    OP_HLT = 84
-    OP_HVC = 85
-    OP_INS_elem = 86
-    OP_INS_gen = 87
-    OP_ISB = 88
-    OP_LDP_simd = 89
-    OP_LDR_simd_imm = 90
-    OP_LDR_simd_lit = 91
-    OP_LDR_simd_reg = 92
-    OP_LDST_multi = 93
-    OP_LDST_single = 94
-    OP_LSLV = 95
-    OP_LSRV = 96
-    OP_MADD = 97
-    OP_MOVI = 98
-    OP_MOVK = 99
-    OP_MOVN = 100
-    OP_MOVZ = 101
-    OP_MRS = 102
-    OP_MSR = 103
-    OP_MSR_DAIFClr = 104
-    OP_MSR_DAIFSet = 105
-    OP_MSR_SPSel = 106
-    OP_MSUB = 107
-    OP_NOP = 108
-    OP_ORN_reg = 109
-    OP_ORN_shift = 110
-    OP_ORR_imm = 111
-    OP_ORR_imm_vec = 112
-    OP_ORR_reg = 113
-    OP_ORR_shift = 114
-    OP_PERMUTE = 115
-    OP_RBIT = 116
-    OP_RET = 117
-    OP_REV = 118
-    OP_REV16 = 119
-    OP_REV32 = 120
-    OP_RORV = 121
-    OP_SBC = 122
-    OP_SBCS = 123
-    OP_SBFM = 124
-    OP_SDIV = 125
-    OP_SMADDL = 126
-    OP_SMC = 127
-    OP_SMOV = 128
-    OP_SMSUBL = 129
-    OP_SMULH = 130
-    OP_STP_simd = 131
-    OP_STR_simd_imm = 132
-    OP_STR_simd_reg = 133
-    OP_SUBS_imm = 134
-    OP_SUBS_imm32 = 135
-    OP_SUBS_reg = 136
-    OP_SUBS_reg32 = 137
-    OP_SUBS_shift = 138
-    OP_SUB_imm = 139
-    OP_SUB_reg = 140
-    OP_SUB_shift = 141
-    OP_SVC = 142
-    OP_SYS = 143
-    OP_TBL = 144
-    OP_TBNZ = 145
-    OP_TBZ = 146
-    OP_UBFM = 147
-    OP_UDIV = 148
-    OP_UMADDL = 149
-    OP_UMOV = 150
-    OP_UMSUBL = 151
-    OP_UMULH = 152
-    OP_WFE = 153
-    OP_WFI = 154
+    OP_CAS = 32
+    OP_CASP = 33
+    OP_CBNZ = 34
+    OP_CBZ = 35
+    OP_CCMN_imm = 36
+    OP_CCMN_reg = 37
+    OP_CCMP_imm = 38
+    OP_CCMP_reg = 39
+    OP_CLREX = 40
+    OP_CLS = 41
+    OP_CLZ = 42
+    OP_CRC32 = 43
+    OP_CRC32C = 44
+    OP_CSEL = 45
+    OP_CSINC = 46
+    OP_CSINV = 47
+    OP_CSNEG = 48
+    OP_CVTF_from_int = 49
+    OP_DUP_elem = 50
+    OP_DUP_elem_scalar = 51
+    OP_DUP_gen = 52
+    OP_EON_reg = 53
+    OP_EON_shift = 54
+    OP_EOR_imm = 55
+    OP_EOR_reg = 56
+    OP_EOR_shift = 57
+    OP_ERET = 58
+    OP_EXT = 59
+    OP_EXTR = 60
+    OP_EXTR32 = 61
+    OP_FABS = 62
+    OP_FADD = 63
+    OP_FCCMP = 64
+    OP_FCMP = 65
+    OP_FCSEL = 66
+    OP_FCVT = 67
+    OP_FCVT_to_int = 68
+    OP_FDIV = 69
+    OP_FMADD = 70
+    OP_FMINMAX = 71
+    OP_FMOV_from_fp = 72
+    OP_FMOV_from_top = 73
+    OP_FMOV_imm = 74
+    OP_FMOV_reg = 75
+    OP_FMOV_to_fp = 76
+    OP_FMOV_to_top = 77
+    OP_FMUL = 78
+    OP_FNEG = 79
+    OP_FNMUL = 80
+    OP_FP_ACCESS_TRAP = 81
+    OP_FRECPX = 82
+    OP_FRINT = 83
+    OP_FSQRT = 84
+    OP_FSUB = 85
+    OP_HLT = 86
+    OP_HVC = 87
+    OP_INS_elem = 88
+    OP_INS_gen = 89
+    OP_ISB = 90
+    OP_LDADD = 91
+    OP_LDAR = 92
+    OP_LDCLR = 93
+    OP_LDEOR = 94
+    OP_LDP_W_off = 95
+    OP_LDP_W_post = 96
+    OP_LDP_W_pre = 97
+    OP_LDP_X_off = 98
+    OP_LDP_X_post = 99
+    OP_LDP_X_pre = 100
+    OP_LDP_simd = 101
+    OP_LDRB_imm = 102
+    OP_LDRB_post = 103
+    OP_LDRB_pre = 104
+    OP_LDRB_reg = 105
+    OP_LDRB_sxtw = 106
+    OP_LDRB_uxtw = 107
+    OP_LDRH_imm = 108
+    OP_LDRH_post = 109
+    OP_LDRH_pre = 110
+    OP_LDRH_reg = 111
+    OP_LDRH_sxtw = 112
+    OP_LDRH_uxtw = 113
+    OP_LDR_W_imm = 114
+    OP_LDR_W_post = 115
+    OP_LDR_W_pre = 116
+    OP_LDR_W_reg = 117
+    OP_LDR_W_sxtw = 118
+    OP_LDR_W_uxtw = 119
+    OP_LDR_X_imm = 120
+    OP_LDR_X_post = 121
+    OP_LDR_X_pre = 122
+    OP_LDR_X_reg = 123
+    OP_LDR_X_sxtw = 124
+    OP_LDR_X_uxtw = 125
+    OP_LDR_simd_imm = 126
+    OP_LDR_simd_lit = 127
+    OP_LDR_simd_reg = 128
+    OP_LDSET = 129
+    OP_LDSMAX = 130
+    OP_LDSMIN = 131
+    OP_LDST_multi = 132
+    OP_LDST_single = 133
+    OP_LDTR = 134
+    OP_LDUMAX = 135
+    OP_LDUMIN = 136
+    OP_LDXP = 137
+    OP_LDXR = 138
+    OP_LSLV = 139
+    OP_LSRV = 140
+    OP_MADD = 141
+    OP_MOVI = 142
+    OP_MOVK = 143
+    OP_MOVN = 144
+    OP_MOVZ = 145
+    OP_MRS = 146
+    OP_MSR = 147
+    OP_MSR_DAIFClr = 148
+    OP_MSR_DAIFSet = 149
+    OP_MSR_SPSel = 150
+    OP_MSUB = 151
+    OP_NOP = 152
+    OP_ORN_reg = 153
+    OP_ORN_shift = 154
+    OP_ORR_imm = 155
+    OP_ORR_imm_vec = 156
+    OP_ORR_reg = 157
+    OP_ORR_shift = 158
+    OP_PERMUTE = 159
+    OP_RBIT = 160
+    OP_RET = 161
+    OP_REV = 162
+    OP_REV16 = 163
+    OP_REV32 = 164
+    OP_RORV = 165
+    OP_SBC = 166
+    OP_SBCS = 167
+    OP_SBFM = 168
+    OP_SDIV = 169
+    OP_SMADDL = 170
+    OP_SMC = 171
+    OP_SMOV = 172
+    OP_SMSUBL = 173
+    OP_SMULH = 174
+    OP_STLR = 175
+    OP_STP_W_off = 176
+    OP_STP_W_post = 177
+    OP_STP_W_pre = 178
+    OP_STP_X_off = 179
+    OP_STP_X_post = 180
+    OP_STP_X_pre = 181
+    OP_STP_simd = 182
+    OP_STRB_imm = 183
+    OP_STRB_post = 184
+    OP_STRB_pre = 185
+    OP_STRB_reg = 186
+    OP_STRB_sxtw = 187
+    OP_STRB_uxtw = 188
+    OP_STRH_imm = 189
+    OP_STRH_post = 190
+    OP_STRH_pre = 191
+    OP_STRH_reg = 192
+    OP_STRH_sxtw = 193
+    OP_STRH_uxtw = 194
+    OP_STR_W_imm = 195
+    OP_STR_W_post = 196
+    OP_STR_W_pre = 197
+    OP_STR_W_reg = 198
+    OP_STR_W_sxtw = 199
+    OP_STR_W_uxtw = 200
+    OP_STR_X_imm = 201
+    OP_STR_X_post = 202
+    OP_STR_X_pre = 203
+    OP_STR_X_reg = 204
+    OP_STR_X_sxtw = 205
+    OP_STR_X_uxtw = 206
+    OP_STR_simd_imm = 207
+    OP_STR_simd_reg = 208
+    OP_STTR = 209
+    OP_STXP = 210
+    OP_STXR = 211
+    OP_SUBS_imm = 212
+    OP_SUBS_imm32 = 213
+    OP_SUBS_reg = 214
+    OP_SUBS_reg32 = 215
+    OP_SUBS_shift = 216
+    OP_SUB_imm = 217
+    OP_SUB_reg = 218
+    OP_SUB_shift = 219
+    OP_SVC = 220
+    OP_SWP = 221
+    OP_SYS = 222
+    OP_TBL = 223
+    OP_TBNZ = 224
+    OP_TBZ = 225
+    OP_UBFM = 226
+    OP_UDIV = 227
+    OP_UMADDL = 228
+    OP_UMOV = 229
+    OP_UMSUBL = 230
+    OP_UMULH = 231
+    OP_WFE = 232
+    OP_WFI = 233
 
 cdef enum:
-    OP_COUNT = 155
+    OP_COUNT = 234
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -194,6 +273,8 @@ OP_NAMES = (
     'BR',
     'BRK',
     'B_cond',
+    'CAS',
+    'CASP',
     'CBNZ',
     'CBZ',
     'CCMN_imm',
@@ -251,12 +332,54 @@ OP_NAMES = (
     'INS_elem',
     'INS_gen',
     'ISB',
+    'LDADD',
+    'LDAR',
+    'LDCLR',
+    'LDEOR',
+    'LDP_W_off',
+    'LDP_W_post',
+    'LDP_W_pre',
+    'LDP_X_off',
+    'LDP_X_post',
+    'LDP_X_pre',
     'LDP_simd',
+    'LDRB_imm',
+    'LDRB_post',
+    'LDRB_pre',
+    'LDRB_reg',
+    'LDRB_sxtw',
+    'LDRB_uxtw',
+    'LDRH_imm',
+    'LDRH_post',
+    'LDRH_pre',
+    'LDRH_reg',
+    'LDRH_sxtw',
+    'LDRH_uxtw',
+    'LDR_W_imm',
+    'LDR_W_post',
+    'LDR_W_pre',
+    'LDR_W_reg',
+    'LDR_W_sxtw',
+    'LDR_W_uxtw',
+    'LDR_X_imm',
+    'LDR_X_post',
+    'LDR_X_pre',
+    'LDR_X_reg',
+    'LDR_X_sxtw',
+    'LDR_X_uxtw',
     'LDR_simd_imm',
     'LDR_simd_lit',
     'LDR_simd_reg',
+    'LDSET',
+    'LDSMAX',
+    'LDSMIN',
     'LDST_multi',
     'LDST_single',
+    'LDTR',
+    'LDUMAX',
+    'LDUMIN',
+    'LDXP',
+    'LDXR',
     'LSLV',
     'LSRV',
     'MADD',
@@ -293,9 +416,43 @@ OP_NAMES = (
     'SMOV',
     'SMSUBL',
     'SMULH',
+    'STLR',
+    'STP_W_off',
+    'STP_W_post',
+    'STP_W_pre',
+    'STP_X_off',
+    'STP_X_post',
+    'STP_X_pre',
     'STP_simd',
+    'STRB_imm',
+    'STRB_post',
+    'STRB_pre',
+    'STRB_reg',
+    'STRB_sxtw',
+    'STRB_uxtw',
+    'STRH_imm',
+    'STRH_post',
+    'STRH_pre',
+    'STRH_reg',
+    'STRH_sxtw',
+    'STRH_uxtw',
+    'STR_W_imm',
+    'STR_W_post',
+    'STR_W_pre',
+    'STR_W_reg',
+    'STR_W_sxtw',
+    'STR_W_uxtw',
+    'STR_X_imm',
+    'STR_X_post',
+    'STR_X_pre',
+    'STR_X_reg',
+    'STR_X_sxtw',
+    'STR_X_uxtw',
     'STR_simd_imm',
     'STR_simd_reg',
+    'STTR',
+    'STXP',
+    'STXR',
     'SUBS_imm',
     'SUBS_imm32',
     'SUBS_reg',
@@ -305,6 +462,7 @@ OP_NAMES = (
     'SUB_reg',
     'SUB_shift',
     'SVC',
+    'SWP',
     'SYS',
     'TBL',
     'TBNZ',

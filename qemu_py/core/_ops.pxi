@@ -12,153 +12,179 @@ cdef enum Op:
     OP_ADD_imm = 8
     OP_ADD_reg = 9
     OP_ADD_shift = 10
-    OP_ADR = 11
-    OP_ADRP = 12
-    OP_ANDS_imm = 13
-    OP_ANDS_reg = 14
-    OP_ANDS_shift = 15
-    OP_AND_imm = 16
-    OP_AND_reg = 17
-    OP_AND_shift = 18
-    OP_ASRV = 19
-    OP_B = 20
-    OP_BFM = 21
-    OP_BICS_reg = 22
-    OP_BICS_shift = 23
-    OP_BIC_imm_vec = 24
-    OP_BIC_reg = 25
-    OP_BIC_shift = 26
-    OP_BL = 27
-    OP_BLR = 28
-    OP_BR = 29
-    OP_BRK = 30
-    OP_B_cond = 31
-    OP_CBNZ = 32
-    OP_CBZ = 33
-    OP_CCMN_imm = 34
-    OP_CCMN_reg = 35
-    OP_CCMP_imm = 36
-    OP_CCMP_reg = 37
-    OP_CLREX = 38
-    OP_CLS = 39
-    OP_CLZ = 40
-    OP_CRC32 = 41
-    OP_CRC32C = 42
-    OP_CSEL = 43
-    OP_CSINC = 44
-    OP_CSINV = 45
-    OP_CSNEG = 46
-    OP_CVTF_from_int = 47
-    OP_DUP_elem = 48
-    OP_DUP_elem_scalar = 49
-    OP_DUP_gen = 50
-    OP_EON_reg = 51
-    OP_EON_shift = 52
-    OP_EOR_imm = 53
-    OP_EOR_reg = 54
-    OP_EOR_shift = 55
-    OP_ERET = 56
-    OP_EXT = 57
-    OP_EXTR = 58
-    OP_EXTR32 = 59
-    OP_FABS = 60
-    OP_FADD = 61
-    OP_FCCMP = 62
-    OP_FCMP = 63
-    OP_FCSEL = 64
-    OP_FCVT = 65
-    OP_FCVT_to_int = 66
-    OP_FDIV = 67
-    OP_FMADD = 68
-    OP_FMINMAX = 69
-    OP_FMOV_from_fp = 70
-    OP_FMOV_from_top = 71
-    OP_FMOV_imm = 72
-    OP_FMOV_reg = 73
-    OP_FMOV_to_fp = 74
-    OP_FMOV_to_top = 75
-    OP_FMUL = 76
-    OP_FNEG = 77
-    OP_FNMUL = 78
-    OP_FP_ACCESS_TRAP = 79
-    OP_FRECPX = 80
-    OP_FRINT = 81
-    OP_FSQRT = 82
-    OP_FSUB = 83
-    OP_HLT = 84
-    OP_HVC = 85
-    OP_INS_elem = 86
-    OP_INS_gen = 87
-    OP_ISB = 88
-    OP_LDP_simd = 89
-    OP_LDR_simd_imm = 90
-    OP_LDR_simd_lit = 91
-    OP_LDR_simd_reg = 92
-    OP_LDST_multi = 93
-    OP_LDST_single = 94
-    OP_LSLV = 95
-    OP_LSRV = 96
-    OP_MADD = 97
-    OP_MOVI = 98
-    OP_MOVK = 99
-    OP_MOVN = 100
-    OP_MOVZ = 101
-    OP_MRS = 102
-    OP_MSR = 103
-    OP_MSR_DAIFClr = 104
-    OP_MSR_DAIFSet = 105
-    OP_MSR_SPSel = 106
-    OP_MSUB = 107
-    OP_NOP = 108
-    OP_ORN_reg = 109
-    OP_ORN_shift = 110
-    OP_ORR_imm = 111
-    OP_ORR_imm_vec = 112
-    OP_ORR_reg = 113
-    OP_ORR_shift = 114
-    OP_PERMUTE = 115
-    OP_RBIT = 116
-    OP_RET = 117
-    OP_REV = 118
-    OP_REV16 = 119
-    OP_REV32 = 120
-    OP_RORV = 121
-    OP_SBC = 122
-    OP_SBCS = 123
-    OP_SBFM = 124
-    OP_SDIV = 125
-    OP_SMADDL = 126
-    OP_SMC = 127
-    OP_SMOV = 128
-    OP_SMSUBL = 129
-    OP_SMULH = 130
-    OP_STP_simd = 131
-    OP_STR_simd_imm = 132
-    OP_STR_simd_reg = 133
-    OP_SUBS_imm = 134
-    OP_SUBS_imm32 = 135
-    OP_SUBS_reg = 136
-    OP_SUBS_reg32 = 137
-    OP_SUBS_shift = 138
-    OP_SUB_imm = 139
-    OP_SUB_reg = 140
-    OP_SUB_shift = 141
-    OP_SVC = 142
-    OP_SYS = 143
-    OP_TBL = 144
-    OP_TBNZ = 145
-    OP_TBZ = 146
-    OP_UBFM = 147
-    OP_UDIV = 148
-    OP_UMADDL = 149
-    OP_UMOV = 150
-    OP_UMSUBL = 151
-    OP_UMULH = 152
-    OP_WFE = 153
-    OP_WFI = 154
+    OP_ADD_vec = 11
+    OP_ADR = 12
+    OP_ADRP = 13
+    OP_ANDS_imm = 14
+    OP_ANDS_reg = 15
+    OP_ANDS_shift = 16
+    OP_AND_imm = 17
+    OP_AND_reg = 18
+    OP_AND_shift = 19
+    OP_ASRV = 20
+    OP_B = 21
+    OP_BFM = 22
+    OP_BICS_reg = 23
+    OP_BICS_shift = 24
+    OP_BIC_imm_vec = 25
+    OP_BIC_reg = 26
+    OP_BIC_shift = 27
+    OP_BL = 28
+    OP_BLR = 29
+    OP_BR = 30
+    OP_BRK = 31
+    OP_B_cond = 32
+    OP_CBNZ = 33
+    OP_CBZ = 34
+    OP_CCMN_imm = 35
+    OP_CCMN_reg = 36
+    OP_CCMP_imm = 37
+    OP_CCMP_reg = 38
+    OP_CLREX = 39
+    OP_CLS = 40
+    OP_CLZ = 41
+    OP_CRC32 = 42
+    OP_CRC32C = 43
+    OP_CSEL = 44
+    OP_CSINC = 45
+    OP_CSINV = 46
+    OP_CSNEG = 47
+    OP_CVTF_from_int = 48
+    OP_DUP_elem = 49
+    OP_DUP_elem_scalar = 50
+    OP_DUP_gen = 51
+    OP_EON_reg = 52
+    OP_EON_shift = 53
+    OP_EOR_imm = 54
+    OP_EOR_reg = 55
+    OP_EOR_shift = 56
+    OP_ERET = 57
+    OP_EXT = 58
+    OP_EXTR = 59
+    OP_EXTR32 = 60
+    OP_FABS = 61
+    OP_FADD = 62
+    OP_FCCMP = 63
+    OP_FCMP = 64
+    OP_FCSEL = 65
+    OP_FCVT = 66
+    OP_FCVTL = 67
+    OP_FCVTN = 68
+    OP_FCVT_to_int = 69
+    OP_FDIV = 70
+    OP_FMADD = 71
+    OP_FMINMAX = 72
+    OP_FMOV_from_fp = 73
+    OP_FMOV_from_top = 74
+    OP_FMOV_imm = 75
+    OP_FMOV_reg = 76
+    OP_FMOV_to_fp = 77
+    OP_FMOV_to_top = 78
+    OP_FMUL = 79
+    OP_FNEG = 80
+    OP_FNMUL = 81
+    OP_FP_ACCESS_TRAP = 82
+    OP_FRECPX = 83
+    OP_FRINT = 84
+    OP_FSQRT = 85
+    OP_FSUB = 86
+    OP_HLT = 87
+    OP_HVC = 88
+    OP_INS_elem = 89
+    OP_INS_gen = 90
+    OP_ISB = 91
+    OP_LDP_simd = 92
+    OP_LDR_simd_imm = 93
+    OP_LDR_simd_lit = 94
+    OP_LDR_simd_reg = 95
+    OP_LDST_multi = 96
+    OP_LDST_single = 97
+    OP_LSLV = 98
+    OP_LSRV = 99
+    OP_MADD = 100
+    OP_MOVI = 101
+    OP_MOVK = 102
+    OP_MOVN = 103
+    OP_MOVZ = 104
+    OP_MRS = 105
+    OP_MSR = 106
+    OP_MSR_DAIFClr = 107
+    OP_MSR_DAIFSet = 108
+    OP_MSR_SPSel = 109
+    OP_MSUB = 110
+    OP_NOP = 111
+    OP_ORN_reg = 112
+    OP_ORN_shift = 113
+    OP_ORR_imm = 114
+    OP_ORR_imm_vec = 115
+    OP_ORR_reg = 116
+    OP_ORR_shift = 117
+    OP_PERMUTE = 118
+    OP_PMULL = 119
+    OP_RBIT = 120
+    OP_RET = 121
+    OP_REV = 122
+    OP_REV16 = 123
+    OP_REV32 = 124
+    OP_RORV = 125
+    OP_SBC = 126
+    OP_SBCS = 127
+    OP_SBFM = 128
+    OP_SDIV = 129
+    OP_SHLL = 130
+    OP_SIMD_2misc_fp = 131
+    OP_SIMD_2misc_int = 132
+    OP_SIMD_3diff = 133
+    OP_SIMD_3same_fp = 134
+    OP_SIMD_3same_int = 135
+    OP_SIMD_across = 136
+    OP_SIMD_across_fp = 137
+    OP_SIMD_addlp = 138
+    OP_SIMD_cvt_fixed = 139
+    OP_SIMD_elem_fp = 140
+    OP_SIMD_elem_int = 141
+    OP_SIMD_elem_long = 142
+    OP_SIMD_logic = 143
+    OP_SIMD_narrow = 144
+    OP_SIMD_narrow_scalar = 145
+    OP_SIMD_pairwise_fp = 146
+    OP_SIMD_rev = 147
+    OP_SIMD_shift_imm = 148
+    OP_SIMD_shift_narrow = 149
+    OP_SIMD_shll_imm = 150
+    OP_SMADDL = 151
+    OP_SMC = 152
+    OP_SMOV = 153
+    OP_SMSUBL = 154
+    OP_SMULH = 155
+    OP_STP_simd = 156
+    OP_STR_simd_imm = 157
+    OP_STR_simd_reg = 158
+    OP_SUBS_imm = 159
+    OP_SUBS_imm32 = 160
+    OP_SUBS_reg = 161
+    OP_SUBS_reg32 = 162
+    OP_SUBS_shift = 163
+    OP_SUB_imm = 164
+    OP_SUB_reg = 165
+    OP_SUB_shift = 166
+    OP_SUB_vec = 167
+    OP_SVC = 168
+    OP_SYS = 169
+    OP_TBL = 170
+    OP_TBNZ = 171
+    OP_TBZ = 172
+    OP_UBFM = 173
+    OP_UDIV = 174
+    OP_UMADDL = 175
+    OP_UMOV = 176
+    OP_UMSUBL = 177
+    OP_UMULH = 178
+    OP_WFE = 179
+    OP_WFI = 180
 
 cdef enum:
-    OP_COUNT = 155
+    OP_COUNT = 181
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -173,6 +199,7 @@ OP_NAMES = (
     'ADD_imm',
     'ADD_reg',
     'ADD_shift',
+    'ADD_vec',
     'ADR',
     'ADRP',
     'ANDS_imm',
@@ -228,6 +255,8 @@ OP_NAMES = (
     'FCMP',
     'FCSEL',
     'FCVT',
+    'FCVTL',
+    'FCVTN',
     'FCVT_to_int',
     'FDIV',
     'FMADD',
@@ -278,6 +307,7 @@ OP_NAMES = (
     'ORR_reg',
     'ORR_shift',
     'PERMUTE',
+    'PMULL',
     'RBIT',
     'RET',
     'REV',
@@ -288,6 +318,27 @@ OP_NAMES = (
     'SBCS',
     'SBFM',
     'SDIV',
+    'SHLL',
+    'SIMD_2misc_fp',
+    'SIMD_2misc_int',
+    'SIMD_3diff',
+    'SIMD_3same_fp',
+    'SIMD_3same_int',
+    'SIMD_across',
+    'SIMD_across_fp',
+    'SIMD_addlp',
+    'SIMD_cvt_fixed',
+    'SIMD_elem_fp',
+    'SIMD_elem_int',
+    'SIMD_elem_long',
+    'SIMD_logic',
+    'SIMD_narrow',
+    'SIMD_narrow_scalar',
+    'SIMD_pairwise_fp',
+    'SIMD_rev',
+    'SIMD_shift_imm',
+    'SIMD_shift_narrow',
+    'SIMD_shll_imm',
     'SMADDL',
     'SMC',
     'SMOV',
@@ -304,6 +355,7 @@ OP_NAMES = (
     'SUB_imm',
     'SUB_reg',
     'SUB_shift',
+    'SUB_vec',
     'SVC',
     'SYS',
     'TBL',

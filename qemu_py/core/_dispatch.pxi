@@ -67,6 +67,10 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_BRK(c, i)
     elif op == OP_B_cond:
         return op_B_cond(c, i)
+    elif op == OP_CAS:
+        return op_CAS(c, i)
+    elif op == OP_CASP:
+        return op_CASP(c, i)
     elif op == OP_CBNZ:
         return op_CBNZ(c, i)
     elif op == OP_CBZ:
@@ -185,18 +189,102 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_INS_gen(c, i)
     elif op == OP_ISB:
         return op_ISB(c, i)
+    elif op == OP_LDADD:
+        return op_LDADD(c, i)
+    elif op == OP_LDAR:
+        return op_LDAR(c, i)
+    elif op == OP_LDCLR:
+        return op_LDCLR(c, i)
+    elif op == OP_LDEOR:
+        return op_LDEOR(c, i)
+    elif op == OP_LDP_W_off:
+        return op_LDP_W_off(c, i)
+    elif op == OP_LDP_W_post:
+        return op_LDP_W_post(c, i)
+    elif op == OP_LDP_W_pre:
+        return op_LDP_W_pre(c, i)
+    elif op == OP_LDP_X_off:
+        return op_LDP_X_off(c, i)
+    elif op == OP_LDP_X_post:
+        return op_LDP_X_post(c, i)
+    elif op == OP_LDP_X_pre:
+        return op_LDP_X_pre(c, i)
     elif op == OP_LDP_simd:
         return op_LDP_simd(c, i)
+    elif op == OP_LDRB_imm:
+        return op_LDRB_imm(c, i)
+    elif op == OP_LDRB_post:
+        return op_LDRB_post(c, i)
+    elif op == OP_LDRB_pre:
+        return op_LDRB_pre(c, i)
+    elif op == OP_LDRB_reg:
+        return op_LDRB_reg(c, i)
+    elif op == OP_LDRB_sxtw:
+        return op_LDRB_sxtw(c, i)
+    elif op == OP_LDRB_uxtw:
+        return op_LDRB_uxtw(c, i)
+    elif op == OP_LDRH_imm:
+        return op_LDRH_imm(c, i)
+    elif op == OP_LDRH_post:
+        return op_LDRH_post(c, i)
+    elif op == OP_LDRH_pre:
+        return op_LDRH_pre(c, i)
+    elif op == OP_LDRH_reg:
+        return op_LDRH_reg(c, i)
+    elif op == OP_LDRH_sxtw:
+        return op_LDRH_sxtw(c, i)
+    elif op == OP_LDRH_uxtw:
+        return op_LDRH_uxtw(c, i)
+    elif op == OP_LDR_W_imm:
+        return op_LDR_W_imm(c, i)
+    elif op == OP_LDR_W_post:
+        return op_LDR_W_post(c, i)
+    elif op == OP_LDR_W_pre:
+        return op_LDR_W_pre(c, i)
+    elif op == OP_LDR_W_reg:
+        return op_LDR_W_reg(c, i)
+    elif op == OP_LDR_W_sxtw:
+        return op_LDR_W_sxtw(c, i)
+    elif op == OP_LDR_W_uxtw:
+        return op_LDR_W_uxtw(c, i)
+    elif op == OP_LDR_X_imm:
+        return op_LDR_X_imm(c, i)
+    elif op == OP_LDR_X_post:
+        return op_LDR_X_post(c, i)
+    elif op == OP_LDR_X_pre:
+        return op_LDR_X_pre(c, i)
+    elif op == OP_LDR_X_reg:
+        return op_LDR_X_reg(c, i)
+    elif op == OP_LDR_X_sxtw:
+        return op_LDR_X_sxtw(c, i)
+    elif op == OP_LDR_X_uxtw:
+        return op_LDR_X_uxtw(c, i)
     elif op == OP_LDR_simd_imm:
         return op_LDR_simd_imm(c, i)
     elif op == OP_LDR_simd_lit:
         return op_LDR_simd_lit(c, i)
     elif op == OP_LDR_simd_reg:
         return op_LDR_simd_reg(c, i)
+    elif op == OP_LDSET:
+        return op_LDSET(c, i)
+    elif op == OP_LDSMAX:
+        return op_LDSMAX(c, i)
+    elif op == OP_LDSMIN:
+        return op_LDSMIN(c, i)
     elif op == OP_LDST_multi:
         return op_LDST_multi(c, i)
     elif op == OP_LDST_single:
         return op_LDST_single(c, i)
+    elif op == OP_LDTR:
+        return op_LDTR(c, i)
+    elif op == OP_LDUMAX:
+        return op_LDUMAX(c, i)
+    elif op == OP_LDUMIN:
+        return op_LDUMIN(c, i)
+    elif op == OP_LDXP:
+        return op_LDXP(c, i)
+    elif op == OP_LDXR:
+        return op_LDXR(c, i)
     elif op == OP_LSLV:
         return op_LSLV(c, i)
     elif op == OP_LSRV:
@@ -313,12 +401,80 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SMSUBL(c, i)
     elif op == OP_SMULH:
         return op_SMULH(c, i)
+    elif op == OP_STLR:
+        return op_STLR(c, i)
+    elif op == OP_STP_W_off:
+        return op_STP_W_off(c, i)
+    elif op == OP_STP_W_post:
+        return op_STP_W_post(c, i)
+    elif op == OP_STP_W_pre:
+        return op_STP_W_pre(c, i)
+    elif op == OP_STP_X_off:
+        return op_STP_X_off(c, i)
+    elif op == OP_STP_X_post:
+        return op_STP_X_post(c, i)
+    elif op == OP_STP_X_pre:
+        return op_STP_X_pre(c, i)
     elif op == OP_STP_simd:
         return op_STP_simd(c, i)
+    elif op == OP_STRB_imm:
+        return op_STRB_imm(c, i)
+    elif op == OP_STRB_post:
+        return op_STRB_post(c, i)
+    elif op == OP_STRB_pre:
+        return op_STRB_pre(c, i)
+    elif op == OP_STRB_reg:
+        return op_STRB_reg(c, i)
+    elif op == OP_STRB_sxtw:
+        return op_STRB_sxtw(c, i)
+    elif op == OP_STRB_uxtw:
+        return op_STRB_uxtw(c, i)
+    elif op == OP_STRH_imm:
+        return op_STRH_imm(c, i)
+    elif op == OP_STRH_post:
+        return op_STRH_post(c, i)
+    elif op == OP_STRH_pre:
+        return op_STRH_pre(c, i)
+    elif op == OP_STRH_reg:
+        return op_STRH_reg(c, i)
+    elif op == OP_STRH_sxtw:
+        return op_STRH_sxtw(c, i)
+    elif op == OP_STRH_uxtw:
+        return op_STRH_uxtw(c, i)
+    elif op == OP_STR_W_imm:
+        return op_STR_W_imm(c, i)
+    elif op == OP_STR_W_post:
+        return op_STR_W_post(c, i)
+    elif op == OP_STR_W_pre:
+        return op_STR_W_pre(c, i)
+    elif op == OP_STR_W_reg:
+        return op_STR_W_reg(c, i)
+    elif op == OP_STR_W_sxtw:
+        return op_STR_W_sxtw(c, i)
+    elif op == OP_STR_W_uxtw:
+        return op_STR_W_uxtw(c, i)
+    elif op == OP_STR_X_imm:
+        return op_STR_X_imm(c, i)
+    elif op == OP_STR_X_post:
+        return op_STR_X_post(c, i)
+    elif op == OP_STR_X_pre:
+        return op_STR_X_pre(c, i)
+    elif op == OP_STR_X_reg:
+        return op_STR_X_reg(c, i)
+    elif op == OP_STR_X_sxtw:
+        return op_STR_X_sxtw(c, i)
+    elif op == OP_STR_X_uxtw:
+        return op_STR_X_uxtw(c, i)
     elif op == OP_STR_simd_imm:
         return op_STR_simd_imm(c, i)
     elif op == OP_STR_simd_reg:
         return op_STR_simd_reg(c, i)
+    elif op == OP_STTR:
+        return op_STTR(c, i)
+    elif op == OP_STXP:
+        return op_STXP(c, i)
+    elif op == OP_STXR:
+        return op_STXR(c, i)
     elif op == OP_SUBS_imm:
         return op_SUBS_imm(c, i)
     elif op == OP_SUBS_imm32:
@@ -339,6 +495,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SUB_vec(c, i)
     elif op == OP_SVC:
         return op_SVC(c, i)
+    elif op == OP_SWP:
+        return op_SWP(c, i)
     elif op == OP_SYS:
         return op_SYS(c, i)
     elif op == OP_TBL:

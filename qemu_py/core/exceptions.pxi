@@ -40,6 +40,7 @@ cdef enum:
 
 cdef enum:
     DAIF_MASK_ALL = 0xf << 6
+    DAIF_I = 1 << 7
 
 
 cdef inline void cpu_set_sp_sel(CPU* c, uint32_t el, uint32_t spsel) noexcept nogil:

@@ -64,6 +64,7 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     Guest("undef", ("undef.c",), what="undefined encodings caught in the vector table",
           last_line="unhandled exception: powering off"),
     Guest("faults", ("faults.c",), what="aborts and alignment faults caught in the vector table"),
+    Guest("el0", ("el0.c",), what="EL0: SVC, traps and UNDEFs of what user code may not do"),
     Guest("selfmod", ("selfmod.c",), what="self-modifying code with the architected maintenance"),
     Guest("uart", ("uart.c",), what="the PL011's registers: IDs, reset values, interrupt status"),
     Guest("align", ("align.c",), compare=False,

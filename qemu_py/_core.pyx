@@ -14,7 +14,10 @@ include "core/types.pxi"
 include "core/_ops.pxi"
 include "core/exceptions.pxi"
 include "core/memory.pxi"
+include "core/mmu.pxi"
 include "core/pl011.pxi"
+include "core/gic.pxi"
+include "core/timer.pxi"
 include "core/hostcalls.pxi"
 include "core/decode.pxi"
 include "core/sysregs.pxi"
@@ -23,7 +26,13 @@ include "core/a64_system.pxi"
 include "core/a64_dp_imm.pxi"
 include "core/a64_dp_reg.pxi"
 include "core/a64_ldst.pxi"
+include "core/fpu.pxi"
 include "core/a64_simd_fp.pxi"
+include "core/a64_simd_ldst.pxi"
+include "core/a64_simd_move.pxi"
+include "core/a64_simd_int.pxi"
+include "core/a64_simd_fpvec.pxi"
+include "core/a64_fp_scalar.pxi"
 include "core/translate.pxi"
 include "core/_dispatch.pxi"
 include "core/loop.pxi"
@@ -61,6 +70,8 @@ cdef class Core:
     """One machine's C state: its vCPUs, RAM, MMIO map and UART."""
     cdef Mach* m
     cdef PL011* uart
+    cdef GIC* gic
+    cdef int uart_irq
     cdef object __weakref__
 
     def __cinit__(self, uint32_t ncpus, uint64_t ram_base, uint64_t ram_size):
@@ -75,13 +86,17 @@ cdef class Core:
         self.m.code_pages = <uint8_t*>calloc((ram_size >> PAGE_BITS) + 1, 1)
         self.m.tb_hash = <TB**>calloc(TB_HASH_SIZE, sizeof(TB*))
         self.uart = <PL011*>calloc(1, sizeof(PL011))
-        if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.tb_hash and self.uart):
+        self.gic = <GIC*>calloc(1, sizeof(GIC))
+        self.uart_irq = -1
+        if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.tb_hash and self.uart
+                and self.gic):
             raise MemoryError(f"cannot allocate {ram_size} bytes of guest RAM")
         self.m.ncpus = ncpus
         self.m.ram_base = ram_base
         self.m.ram_size = ram_size
         self.m.break_pc = NO_TAG
         pl011_reset(self.uart, self.m)
+        gic_reset(self.gic, self.m)
         for k in range(ncpus):
             self.m.cpus[k].mach = self.m
             self.m.cpus[k].index = k
@@ -98,12 +113,21 @@ cdef class Core:
             free(self.m)
             self.m = NULL
         free(self.uart)
+        free(self.gic)
 
     # --- configuration -------------------------------------------------------------------------
 
-    def map_uart(self, uint64_t base):
-        """Place the PL011 at `base` (4 KiB window)."""
+    def map_uart(self, uint64_t base, int spi=-1):
+        """Place the PL011 at `base` (4 KiB window), its interrupt on SPI `spi` (-1: none)."""
         self._add_region(base, 0x1000, pl011_read, pl011_write, self.uart)
+        self.uart.irq_spi = spi
+
+    def map_gic(self, uint64_t dist_base, uint64_t cpu_base):
+        """Place the GICv2 distributor and CPU interface and wire the devices' interrupts."""
+        self._add_region(dist_base, 0x10000, gicd_read, gicd_write, self.gic)
+        self._add_region(cpu_base, 0x10000, gicc_read, gicc_write, self.gic)
+        self.m.gic = self.gic
+        self.uart.gic = self.gic
 
     cdef _add_region(self, uint64_t base, uint64_t size, mmio_read_fn rd, mmio_write_fn wr,
                      void* dev):
@@ -132,10 +156,14 @@ cdef class Core:
         c.sctlr_el1 = 0x00c50838   # as QEMU's Cortex-A57 resets it: MMU off, SP alignment checks on
         c.vbar_el1 = 0
         c.cpacr_el1 = 0
+        c.fpcr = 0
+        c.fpsr = 0
+        memset(c.v, 0, sizeof(c.v))
         c.excl_valid = 0
         c.halted = 0
         c.powered_off = 0 if powered_on else 1
         c.exc_streak = 0
+        c.deadline_insns = 0
         cpu_update_tb_flags(c)
         tlb_flush(c)
 
@@ -173,6 +201,13 @@ cdef class Core:
             self.m.features = bits_
             tb_flush(self.m)
 
+    property icount_shift:
+        """Virtual time per instruction: 2**shift ns."""
+        def __get__(self):
+            return self.m.icount_shift
+        def __set__(self, uint32_t shift):
+            self.m.icount_shift = shift
+
     property ncpus:
         def __get__(self):
             return self.m.ncpus
@@ -209,6 +244,9 @@ cdef class Core:
             return c.pc
         if name == "nzcv":
             return c.nzcv << 28
+        if name[0] == "v" and name[1:].isdigit() and int(name[1:]) < 32:
+            n = int(name[1:])
+            return int(c.v[2 * <int>n]) | (int(c.v[2 * <int>n + 1]) << 64)
         if name == "el":
             return c.el
         if name == "spsel":
@@ -232,6 +270,7 @@ cdef class Core:
             c.pc = value
         elif name == "nzcv":
             c.nzcv = (value >> 28) & 0xf
+
         elif name == "sp_el0":
             if c.el == 0 or c.spsel == 0:
                 c.x[REG_SP] = value
@@ -246,6 +285,14 @@ cdef class Core:
             field_ptr(c, name)[0] = value
             cpu_update_tb_flags(c)
             tlb_flush(c)
+
+    def set_vreg(self, uint32_t k, uint32_t n, value):
+        """Set V register n (0-31) of vCPU k to a 128-bit integer."""
+        cdef CPU* c = self._cpu(k)
+        if n > 31:
+            raise IndexError(f"no V register {n}")
+        c.v[2 * n] = value & 0xffffffffffffffff
+        c.v[2 * n + 1] = (value >> 64) & 0xffffffffffffffff
 
     def write_phys(self, uint64_t addr, const unsigned char[:] data):
         """Write bytes into RAM at a physical address."""
@@ -268,28 +315,11 @@ cdef class Core:
     def run(self, uint64_t budget):
         """Run the vCPUs round-robin for up to `budget` instructions in all. Returns
         (stop reason name, instructions executed). 'drain' means buffers need emptying."""
-        cdef uint64_t total = 0, slice_, ran
-        cdef uint32_t k, live
+        cdef uint64_t total
         cdef Mach* m = self.m
-        cdef CPU* c
         m.stop_reason = STOP_NONE
         with nogil:
-            while total < budget and m.stop_reason == STOP_NONE:
-                live = 0
-                for k in range(m.ncpus):
-                    c = &m.cpus[k]
-                    if c.powered_off or c.halted:
-                        continue
-                    live += 1
-                    slice_ = QUANTUM if m.ncpus > 1 else budget - total
-                    if slice_ > budget - total:
-                        slice_ = budget - total
-                    ran = cpu_exec(c, slice_)
-                    total += ran
-                    if m.stop_reason != STOP_NONE or total >= budget:
-                        break
-                if live == 0:
-                    m.stop_reason = STOP_WFI
+            total = machine_run(m, budget)
         if m.stop_reason == STOP_NONE:
             m.stop_reason = STOP_BUDGET
         return STOP_REASONS[m.stop_reason], total
@@ -308,6 +338,14 @@ cdef class Core:
             pl011_rx_push(self.uart, data[k])
             k += 1
         return k
+
+    def cpu_power(self, uint32_t k, bint on, uint64_t pc=0, uint64_t x0=0):
+        """Power vCPU k on at pc with x0 (as PSCI CPU_ON does), or hold it off."""
+        cdef CPU* c = self._cpu(k)
+        if on:
+            cpu_power_on(c, pc, x0)
+        else:
+            c.powered_off = 1
 
     def take_log(self):
         """Drain the -d event log: a list of (kind, cpu, pc, a, b, c, d) tuples."""

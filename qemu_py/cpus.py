@@ -9,7 +9,7 @@ CORTEX_A57 = {
     "clidr": 0x0A200023,
     "id_aa64pfr0": 0x00FF0011,      # EL0, EL1 AArch64 only; FP and AdvSIMD not implemented (0xF)
     "id_aa64pfr1": 0,
-    "id_aa64dfr0": 0x10305106,
+    "id_aa64dfr0": 0x10305006,      # debug v8, 6 breakpoints, 4 watchpoints, no PMU
     "id_aa64isar0": 0x00010000,     # CRC32
     "id_aa64isar1": 0,
     "id_aa64mmfr0": 0x00001124,
@@ -29,3 +29,6 @@ FEATURES = {"cortex-a57": ("crc32",), "max": ("crc32", "lse")}
 def mpidr(index: int) -> int:
     """MPIDR_EL1 of vCPU `index`: bit 31 RES1, Aff0 the index (one cluster, as on virt)."""
     return 0x80000000 | index
+
+# The "compatible" string of each model's cpu nodes in the device tree.
+COMPATIBLE = {"cortex-a57": "arm,cortex-a57", "max": "arm,arm-v8"}

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Optional
 
-from . import _core, cpus, loader
+from . import _core, cpus, fdt, loader
 from .board import virt
 from .config import MachineConfig
 from .errors import ConfigError
@@ -29,7 +29,10 @@ class Machine:
         except MemoryError:
             raise ConfigError(f"cannot set up guest memory: {config.memory} bytes "
                               "could not be allocated") from None
-        self.core.map_uart(virt.UART_BASE)
+        self.core.map_gic(virt.GIC_DIST_BASE, virt.GIC_CPU_BASE)
+        self.core.map_uart(virt.UART_BASE, virt.UART_IRQ)
+        if config.icount_shift is not None and config.icount_shift >= 0:   # -1: shift=auto
+            self.core.icount_shift = config.icount_shift
         self.core.semihosting = config.semihosting
         self.core.features = sum(_core.FEATURES[f] for f in cpus.FEATURES[config.cpu])
         for k in range(config.smp):
@@ -41,7 +44,18 @@ class Machine:
         if config.kernel is not None:
             self.boot_image = loader.load_kernel(config.kernel, virt.RAM_BASE, config.memory,
                                                  initrd=config.initrd, dtb=config.dtb)
+            if config.dtb is None:
+                self._add_generated_dtb(self.boot_image)
             self._install(self.boot_image)
+
+    def _add_generated_dtb(self, boot: loader.BootImage) -> None:
+        # The device tree describing this configuration, where the loader says it goes.
+        cfg = self.config
+        initrd = None
+        if boot.initrd_size:
+            initrd = (boot.initrd_start, boot.initrd_start + boot.initrd_size)
+        blob = fdt.build_dtb(cfg.smp, cfg.memory, cpus.COMPATIBLE[cfg.cpu], cfg.append, initrd)
+        loader.place_dtb(boot, blob, virt.RAM_BASE, cfg.memory)
 
     @property
     def exit_code(self) -> int:

@@ -23,6 +23,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_ADD_reg(c, i)
     elif op == OP_ADD_shift:
         return op_ADD_shift(c, i)
+    elif op == OP_ADD_vec:
+        return op_ADD_vec(c, i)
     elif op == OP_ADR:
         return op_ADR(c, i)
     elif op == OP_ADRP:
@@ -49,6 +51,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_BICS_reg(c, i)
     elif op == OP_BICS_shift:
         return op_BICS_shift(c, i)
+    elif op == OP_BIC_imm_vec:
+        return op_BIC_imm_vec(c, i)
     elif op == OP_BIC_reg:
         return op_BIC_reg(c, i)
     elif op == OP_BIC_shift:
@@ -63,6 +67,10 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_BRK(c, i)
     elif op == OP_B_cond:
         return op_B_cond(c, i)
+    elif op == OP_CAS:
+        return op_CAS(c, i)
+    elif op == OP_CASP:
+        return op_CASP(c, i)
     elif op == OP_CBNZ:
         return op_CBNZ(c, i)
     elif op == OP_CBZ:
@@ -93,6 +101,14 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_CSINV(c, i)
     elif op == OP_CSNEG:
         return op_CSNEG(c, i)
+    elif op == OP_CVTF_from_int:
+        return op_CVTF_from_int(c, i)
+    elif op == OP_DUP_elem:
+        return op_DUP_elem(c, i)
+    elif op == OP_DUP_elem_scalar:
+        return op_DUP_elem_scalar(c, i)
+    elif op == OP_DUP_gen:
+        return op_DUP_gen(c, i)
     elif op == OP_EON_reg:
         return op_EON_reg(c, i)
     elif op == OP_EON_shift:
@@ -105,22 +121,178 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_EOR_shift(c, i)
     elif op == OP_ERET:
         return op_ERET(c, i)
+    elif op == OP_EXT:
+        return op_EXT(c, i)
     elif op == OP_EXTR:
         return op_EXTR(c, i)
     elif op == OP_EXTR32:
         return op_EXTR32(c, i)
+    elif op == OP_FABS:
+        return op_FABS(c, i)
+    elif op == OP_FADD:
+        return op_FADD(c, i)
+    elif op == OP_FCCMP:
+        return op_FCCMP(c, i)
+    elif op == OP_FCMP:
+        return op_FCMP(c, i)
+    elif op == OP_FCSEL:
+        return op_FCSEL(c, i)
+    elif op == OP_FCVT:
+        return op_FCVT(c, i)
+    elif op == OP_FCVTL:
+        return op_FCVTL(c, i)
+    elif op == OP_FCVTN:
+        return op_FCVTN(c, i)
+    elif op == OP_FCVT_to_int:
+        return op_FCVT_to_int(c, i)
+    elif op == OP_FDIV:
+        return op_FDIV(c, i)
+    elif op == OP_FMADD:
+        return op_FMADD(c, i)
+    elif op == OP_FMINMAX:
+        return op_FMINMAX(c, i)
+    elif op == OP_FMOV_from_fp:
+        return op_FMOV_from_fp(c, i)
+    elif op == OP_FMOV_from_top:
+        return op_FMOV_from_top(c, i)
+    elif op == OP_FMOV_imm:
+        return op_FMOV_imm(c, i)
+    elif op == OP_FMOV_reg:
+        return op_FMOV_reg(c, i)
+    elif op == OP_FMOV_to_fp:
+        return op_FMOV_to_fp(c, i)
+    elif op == OP_FMOV_to_top:
+        return op_FMOV_to_top(c, i)
+    elif op == OP_FMUL:
+        return op_FMUL(c, i)
+    elif op == OP_FNEG:
+        return op_FNEG(c, i)
+    elif op == OP_FNMUL:
+        return op_FNMUL(c, i)
+    elif op == OP_FP_ACCESS_TRAP:
+        return op_FP_ACCESS_TRAP(c, i)
+    elif op == OP_FRECPX:
+        return op_FRECPX(c, i)
+    elif op == OP_FRINT:
+        return op_FRINT(c, i)
+    elif op == OP_FSQRT:
+        return op_FSQRT(c, i)
+    elif op == OP_FSUB:
+        return op_FSUB(c, i)
     elif op == OP_HLT:
         return op_HLT(c, i)
     elif op == OP_HVC:
         return op_HVC(c, i)
+    elif op == OP_INS_elem:
+        return op_INS_elem(c, i)
+    elif op == OP_INS_gen:
+        return op_INS_gen(c, i)
     elif op == OP_ISB:
         return op_ISB(c, i)
+    elif op == OP_LDADD:
+        return op_LDADD(c, i)
+    elif op == OP_LDAR:
+        return op_LDAR(c, i)
+    elif op == OP_LDCLR:
+        return op_LDCLR(c, i)
+    elif op == OP_LDEOR:
+        return op_LDEOR(c, i)
+    elif op == OP_LDP_W_off:
+        return op_LDP_W_off(c, i)
+    elif op == OP_LDP_W_post:
+        return op_LDP_W_post(c, i)
+    elif op == OP_LDP_W_pre:
+        return op_LDP_W_pre(c, i)
+    elif op == OP_LDP_X_off:
+        return op_LDP_X_off(c, i)
+    elif op == OP_LDP_X_post:
+        return op_LDP_X_post(c, i)
+    elif op == OP_LDP_X_pre:
+        return op_LDP_X_pre(c, i)
+    elif op == OP_LDP_simd:
+        return op_LDP_simd(c, i)
+    elif op == OP_LDRB_imm:
+        return op_LDRB_imm(c, i)
+    elif op == OP_LDRB_post:
+        return op_LDRB_post(c, i)
+    elif op == OP_LDRB_pre:
+        return op_LDRB_pre(c, i)
+    elif op == OP_LDRB_reg:
+        return op_LDRB_reg(c, i)
+    elif op == OP_LDRB_sxtw:
+        return op_LDRB_sxtw(c, i)
+    elif op == OP_LDRB_uxtw:
+        return op_LDRB_uxtw(c, i)
+    elif op == OP_LDRH_imm:
+        return op_LDRH_imm(c, i)
+    elif op == OP_LDRH_post:
+        return op_LDRH_post(c, i)
+    elif op == OP_LDRH_pre:
+        return op_LDRH_pre(c, i)
+    elif op == OP_LDRH_reg:
+        return op_LDRH_reg(c, i)
+    elif op == OP_LDRH_sxtw:
+        return op_LDRH_sxtw(c, i)
+    elif op == OP_LDRH_uxtw:
+        return op_LDRH_uxtw(c, i)
+    elif op == OP_LDR_W_imm:
+        return op_LDR_W_imm(c, i)
+    elif op == OP_LDR_W_post:
+        return op_LDR_W_post(c, i)
+    elif op == OP_LDR_W_pre:
+        return op_LDR_W_pre(c, i)
+    elif op == OP_LDR_W_reg:
+        return op_LDR_W_reg(c, i)
+    elif op == OP_LDR_W_sxtw:
+        return op_LDR_W_sxtw(c, i)
+    elif op == OP_LDR_W_uxtw:
+        return op_LDR_W_uxtw(c, i)
+    elif op == OP_LDR_X_imm:
+        return op_LDR_X_imm(c, i)
+    elif op == OP_LDR_X_post:
+        return op_LDR_X_post(c, i)
+    elif op == OP_LDR_X_pre:
+        return op_LDR_X_pre(c, i)
+    elif op == OP_LDR_X_reg:
+        return op_LDR_X_reg(c, i)
+    elif op == OP_LDR_X_sxtw:
+        return op_LDR_X_sxtw(c, i)
+    elif op == OP_LDR_X_uxtw:
+        return op_LDR_X_uxtw(c, i)
+    elif op == OP_LDR_simd_imm:
+        return op_LDR_simd_imm(c, i)
+    elif op == OP_LDR_simd_lit:
+        return op_LDR_simd_lit(c, i)
+    elif op == OP_LDR_simd_reg:
+        return op_LDR_simd_reg(c, i)
+    elif op == OP_LDSET:
+        return op_LDSET(c, i)
+    elif op == OP_LDSMAX:
+        return op_LDSMAX(c, i)
+    elif op == OP_LDSMIN:
+        return op_LDSMIN(c, i)
+    elif op == OP_LDST_multi:
+        return op_LDST_multi(c, i)
+    elif op == OP_LDST_single:
+        return op_LDST_single(c, i)
+    elif op == OP_LDTR:
+        return op_LDTR(c, i)
+    elif op == OP_LDUMAX:
+        return op_LDUMAX(c, i)
+    elif op == OP_LDUMIN:
+        return op_LDUMIN(c, i)
+    elif op == OP_LDXP:
+        return op_LDXP(c, i)
+    elif op == OP_LDXR:
+        return op_LDXR(c, i)
     elif op == OP_LSLV:
         return op_LSLV(c, i)
     elif op == OP_LSRV:
         return op_LSRV(c, i)
     elif op == OP_MADD:
         return op_MADD(c, i)
+    elif op == OP_MOVI:
+        return op_MOVI(c, i)
     elif op == OP_MOVK:
         return op_MOVK(c, i)
     elif op == OP_MOVN:
@@ -147,10 +319,16 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_ORN_shift(c, i)
     elif op == OP_ORR_imm:
         return op_ORR_imm(c, i)
+    elif op == OP_ORR_imm_vec:
+        return op_ORR_imm_vec(c, i)
     elif op == OP_ORR_reg:
         return op_ORR_reg(c, i)
     elif op == OP_ORR_shift:
         return op_ORR_shift(c, i)
+    elif op == OP_PERMUTE:
+        return op_PERMUTE(c, i)
+    elif op == OP_PMULL:
+        return op_PMULL(c, i)
     elif op == OP_RBIT:
         return op_RBIT(c, i)
     elif op == OP_RET:
@@ -171,14 +349,132 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SBFM(c, i)
     elif op == OP_SDIV:
         return op_SDIV(c, i)
+    elif op == OP_SHLL:
+        return op_SHLL(c, i)
+    elif op == OP_SIMD_2misc_fp:
+        return op_SIMD_2misc_fp(c, i)
+    elif op == OP_SIMD_2misc_int:
+        return op_SIMD_2misc_int(c, i)
+    elif op == OP_SIMD_3diff:
+        return op_SIMD_3diff(c, i)
+    elif op == OP_SIMD_3same_fp:
+        return op_SIMD_3same_fp(c, i)
+    elif op == OP_SIMD_3same_int:
+        return op_SIMD_3same_int(c, i)
+    elif op == OP_SIMD_across:
+        return op_SIMD_across(c, i)
+    elif op == OP_SIMD_across_fp:
+        return op_SIMD_across_fp(c, i)
+    elif op == OP_SIMD_addlp:
+        return op_SIMD_addlp(c, i)
+    elif op == OP_SIMD_cvt_fixed:
+        return op_SIMD_cvt_fixed(c, i)
+    elif op == OP_SIMD_elem_fp:
+        return op_SIMD_elem_fp(c, i)
+    elif op == OP_SIMD_elem_int:
+        return op_SIMD_elem_int(c, i)
+    elif op == OP_SIMD_elem_long:
+        return op_SIMD_elem_long(c, i)
+    elif op == OP_SIMD_logic:
+        return op_SIMD_logic(c, i)
+    elif op == OP_SIMD_narrow:
+        return op_SIMD_narrow(c, i)
+    elif op == OP_SIMD_narrow_scalar:
+        return op_SIMD_narrow_scalar(c, i)
+    elif op == OP_SIMD_pairwise_fp:
+        return op_SIMD_pairwise_fp(c, i)
+    elif op == OP_SIMD_rev:
+        return op_SIMD_rev(c, i)
+    elif op == OP_SIMD_shift_imm:
+        return op_SIMD_shift_imm(c, i)
+    elif op == OP_SIMD_shift_narrow:
+        return op_SIMD_shift_narrow(c, i)
+    elif op == OP_SIMD_shll_imm:
+        return op_SIMD_shll_imm(c, i)
     elif op == OP_SMADDL:
         return op_SMADDL(c, i)
     elif op == OP_SMC:
         return op_SMC(c, i)
+    elif op == OP_SMOV:
+        return op_SMOV(c, i)
     elif op == OP_SMSUBL:
         return op_SMSUBL(c, i)
     elif op == OP_SMULH:
         return op_SMULH(c, i)
+    elif op == OP_STLR:
+        return op_STLR(c, i)
+    elif op == OP_STP_W_off:
+        return op_STP_W_off(c, i)
+    elif op == OP_STP_W_post:
+        return op_STP_W_post(c, i)
+    elif op == OP_STP_W_pre:
+        return op_STP_W_pre(c, i)
+    elif op == OP_STP_X_off:
+        return op_STP_X_off(c, i)
+    elif op == OP_STP_X_post:
+        return op_STP_X_post(c, i)
+    elif op == OP_STP_X_pre:
+        return op_STP_X_pre(c, i)
+    elif op == OP_STP_simd:
+        return op_STP_simd(c, i)
+    elif op == OP_STRB_imm:
+        return op_STRB_imm(c, i)
+    elif op == OP_STRB_post:
+        return op_STRB_post(c, i)
+    elif op == OP_STRB_pre:
+        return op_STRB_pre(c, i)
+    elif op == OP_STRB_reg:
+        return op_STRB_reg(c, i)
+    elif op == OP_STRB_sxtw:
+        return op_STRB_sxtw(c, i)
+    elif op == OP_STRB_uxtw:
+        return op_STRB_uxtw(c, i)
+    elif op == OP_STRH_imm:
+        return op_STRH_imm(c, i)
+    elif op == OP_STRH_post:
+        return op_STRH_post(c, i)
+    elif op == OP_STRH_pre:
+        return op_STRH_pre(c, i)
+    elif op == OP_STRH_reg:
+        return op_STRH_reg(c, i)
+    elif op == OP_STRH_sxtw:
+        return op_STRH_sxtw(c, i)
+    elif op == OP_STRH_uxtw:
+        return op_STRH_uxtw(c, i)
+    elif op == OP_STR_W_imm:
+        return op_STR_W_imm(c, i)
+    elif op == OP_STR_W_post:
+        return op_STR_W_post(c, i)
+    elif op == OP_STR_W_pre:
+        return op_STR_W_pre(c, i)
+    elif op == OP_STR_W_reg:
+        return op_STR_W_reg(c, i)
+    elif op == OP_STR_W_sxtw:
+        return op_STR_W_sxtw(c, i)
+    elif op == OP_STR_W_uxtw:
+        return op_STR_W_uxtw(c, i)
+    elif op == OP_STR_X_imm:
+        return op_STR_X_imm(c, i)
+    elif op == OP_STR_X_post:
+        return op_STR_X_post(c, i)
+    elif op == OP_STR_X_pre:
+        return op_STR_X_pre(c, i)
+    elif op == OP_STR_X_reg:
+        return op_STR_X_reg(c, i)
+    elif op == OP_STR_X_sxtw:
+        return op_STR_X_sxtw(c, i)
+    elif op == OP_STR_X_uxtw:
+        return op_STR_X_uxtw(c, i)
+    elif op == OP_STR_simd_imm:
+        return op_STR_simd_imm(c, i)
+    elif op == OP_STR_simd_reg:
+        return op_STR_simd_reg(c, i)
+    elif op == OP_STTR:
+        return op_STTR(c, i)
+    elif op == OP_STXP:
+        return op_STXP(c, i)
+    elif op == OP_STXR:
+        return op_STXR(c, i)
     elif op == OP_SUBS_imm:
         return op_SUBS_imm(c, i)
     elif op == OP_SUBS_imm32:
@@ -195,10 +491,16 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SUB_reg(c, i)
     elif op == OP_SUB_shift:
         return op_SUB_shift(c, i)
+    elif op == OP_SUB_vec:
+        return op_SUB_vec(c, i)
     elif op == OP_SVC:
         return op_SVC(c, i)
+    elif op == OP_SWP:
+        return op_SWP(c, i)
     elif op == OP_SYS:
         return op_SYS(c, i)
+    elif op == OP_TBL:
+        return op_TBL(c, i)
     elif op == OP_TBNZ:
         return op_TBNZ(c, i)
     elif op == OP_TBZ:
@@ -209,6 +511,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_UDIV(c, i)
     elif op == OP_UMADDL:
         return op_UMADDL(c, i)
+    elif op == OP_UMOV:
+        return op_UMOV(c, i)
     elif op == OP_UMSUBL:
         return op_UMSUBL(c, i)
     elif op == OP_UMULH:

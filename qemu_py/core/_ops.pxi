@@ -12,106 +12,258 @@ cdef enum Op:
     OP_ADD_imm = 8
     OP_ADD_reg = 9
     OP_ADD_shift = 10
-    OP_ADR = 11
-    OP_ADRP = 12
-    OP_ANDS_imm = 13
-    OP_ANDS_reg = 14
-    OP_ANDS_shift = 15
-    OP_AND_imm = 16
-    OP_AND_reg = 17
-    OP_AND_shift = 18
-    OP_ASRV = 19
-    OP_B = 20
-    OP_BFM = 21
-    OP_BICS_reg = 22
-    OP_BICS_shift = 23
-    OP_BIC_reg = 24
-    OP_BIC_shift = 25
-    OP_BL = 26
-    OP_BLR = 27
-    OP_BR = 28
-    OP_BRK = 29
-    OP_B_cond = 30
-    OP_CBNZ = 31
-    OP_CBZ = 32
-    OP_CCMN_imm = 33
-    OP_CCMN_reg = 34
-    OP_CCMP_imm = 35
-    OP_CCMP_reg = 36
-    OP_CLREX = 37
-    OP_CLS = 38
-    OP_CLZ = 39
-    OP_CRC32 = 40
-    OP_CRC32C = 41
-    OP_CSEL = 42
-    OP_CSINC = 43
-    OP_CSINV = 44
-    OP_CSNEG = 45
-    OP_EON_reg = 46
-    OP_EON_shift = 47
-    OP_EOR_imm = 48
-    OP_EOR_reg = 49
-    OP_EOR_shift = 50
-    OP_ERET = 51
-    OP_EXTR = 52
-    OP_EXTR32 = 53
-    OP_HLT = 54
-    OP_HVC = 55
-    OP_ISB = 56
-    OP_LSLV = 57
-    OP_LSRV = 58
-    OP_MADD = 59
-    OP_MOVK = 60
-    OP_MOVN = 61
-    OP_MOVZ = 62
-    OP_MRS = 63
-    OP_MSR = 64
-    OP_MSR_DAIFClr = 65
-    OP_MSR_DAIFSet = 66
-    OP_MSR_SPSel = 67
-    OP_MSUB = 68
-    OP_NOP = 69
-    OP_ORN_reg = 70
-    OP_ORN_shift = 71
-    OP_ORR_imm = 72
-    OP_ORR_reg = 73
-    OP_ORR_shift = 74
-    OP_RBIT = 75
-    OP_RET = 76
-    OP_REV = 77
-    OP_REV16 = 78
-    OP_REV32 = 79
-    OP_RORV = 80
-    OP_SBC = 81
-    OP_SBCS = 82
-    OP_SBFM = 83
-    OP_SDIV = 84
-    OP_SMADDL = 85
-    OP_SMC = 86
-    OP_SMSUBL = 87
-    OP_SMULH = 88
-    OP_SUBS_imm = 89
-    OP_SUBS_imm32 = 90
-    OP_SUBS_reg = 91
-    OP_SUBS_reg32 = 92
-    OP_SUBS_shift = 93
-    OP_SUB_imm = 94
-    OP_SUB_reg = 95
-    OP_SUB_shift = 96
-    OP_SVC = 97
-    OP_SYS = 98
-    OP_TBNZ = 99
-    OP_TBZ = 100
-    OP_UBFM = 101
-    OP_UDIV = 102
-    OP_UMADDL = 103
-    OP_UMSUBL = 104
-    OP_UMULH = 105
-    OP_WFE = 106
-    OP_WFI = 107
+    OP_ADD_vec = 11
+    OP_ADR = 12
+    OP_ADRP = 13
+    OP_ANDS_imm = 14
+    OP_ANDS_reg = 15
+    OP_ANDS_shift = 16
+    OP_AND_imm = 17
+    OP_AND_reg = 18
+    OP_AND_shift = 19
+    OP_ASRV = 20
+    OP_B = 21
+    OP_BFM = 22
+    OP_BICS_reg = 23
+    OP_BICS_shift = 24
+    OP_BIC_imm_vec = 25
+    OP_BIC_reg = 26
+    OP_BIC_shift = 27
+    OP_BL = 28
+    OP_BLR = 29
+    OP_BR = 30
+    OP_BRK = 31
+    OP_B_cond = 32
+    OP_CAS = 33
+    OP_CASP = 34
+    OP_CBNZ = 35
+    OP_CBZ = 36
+    OP_CCMN_imm = 37
+    OP_CCMN_reg = 38
+    OP_CCMP_imm = 39
+    OP_CCMP_reg = 40
+    OP_CLREX = 41
+    OP_CLS = 42
+    OP_CLZ = 43
+    OP_CRC32 = 44
+    OP_CRC32C = 45
+    OP_CSEL = 46
+    OP_CSINC = 47
+    OP_CSINV = 48
+    OP_CSNEG = 49
+    OP_CVTF_from_int = 50
+    OP_DUP_elem = 51
+    OP_DUP_elem_scalar = 52
+    OP_DUP_gen = 53
+    OP_EON_reg = 54
+    OP_EON_shift = 55
+    OP_EOR_imm = 56
+    OP_EOR_reg = 57
+    OP_EOR_shift = 58
+    OP_ERET = 59
+    OP_EXT = 60
+    OP_EXTR = 61
+    OP_EXTR32 = 62
+    OP_FABS = 63
+    OP_FADD = 64
+    OP_FCCMP = 65
+    OP_FCMP = 66
+    OP_FCSEL = 67
+    OP_FCVT = 68
+    OP_FCVTL = 69
+    OP_FCVTN = 70
+    OP_FCVT_to_int = 71
+    OP_FDIV = 72
+    OP_FMADD = 73
+    OP_FMINMAX = 74
+    OP_FMOV_from_fp = 75
+    OP_FMOV_from_top = 76
+    OP_FMOV_imm = 77
+    OP_FMOV_reg = 78
+    OP_FMOV_to_fp = 79
+    OP_FMOV_to_top = 80
+    OP_FMUL = 81
+    OP_FNEG = 82
+    OP_FNMUL = 83
+    OP_FP_ACCESS_TRAP = 84
+    OP_FRECPX = 85
+    OP_FRINT = 86
+    OP_FSQRT = 87
+    OP_FSUB = 88
+    OP_HLT = 89
+    OP_HVC = 90
+    OP_INS_elem = 91
+    OP_INS_gen = 92
+    OP_ISB = 93
+    OP_LDADD = 94
+    OP_LDAR = 95
+    OP_LDCLR = 96
+    OP_LDEOR = 97
+    OP_LDP_W_off = 98
+    OP_LDP_W_post = 99
+    OP_LDP_W_pre = 100
+    OP_LDP_X_off = 101
+    OP_LDP_X_post = 102
+    OP_LDP_X_pre = 103
+    OP_LDP_simd = 104
+    OP_LDRB_imm = 105
+    OP_LDRB_post = 106
+    OP_LDRB_pre = 107
+    OP_LDRB_reg = 108
+    OP_LDRB_sxtw = 109
+    OP_LDRB_uxtw = 110
+    OP_LDRH_imm = 111
+    OP_LDRH_post = 112
+    OP_LDRH_pre = 113
+    OP_LDRH_reg = 114
+    OP_LDRH_sxtw = 115
+    OP_LDRH_uxtw = 116
+    OP_LDR_W_imm = 117
+    OP_LDR_W_post = 118
+    OP_LDR_W_pre = 119
+    OP_LDR_W_reg = 120
+    OP_LDR_W_sxtw = 121
+    OP_LDR_W_uxtw = 122
+    OP_LDR_X_imm = 123
+    OP_LDR_X_post = 124
+    OP_LDR_X_pre = 125
+    OP_LDR_X_reg = 126
+    OP_LDR_X_sxtw = 127
+    OP_LDR_X_uxtw = 128
+    OP_LDR_simd_imm = 129
+    OP_LDR_simd_lit = 130
+    OP_LDR_simd_reg = 131
+    OP_LDSET = 132
+    OP_LDSMAX = 133
+    OP_LDSMIN = 134
+    OP_LDST_multi = 135
+    OP_LDST_single = 136
+    OP_LDTR = 137
+    OP_LDUMAX = 138
+    OP_LDUMIN = 139
+    OP_LDXP = 140
+    OP_LDXR = 141
+    OP_LSLV = 142
+    OP_LSRV = 143
+    OP_MADD = 144
+    OP_MOVI = 145
+    OP_MOVK = 146
+    OP_MOVN = 147
+    OP_MOVZ = 148
+    OP_MRS = 149
+    OP_MSR = 150
+    OP_MSR_DAIFClr = 151
+    OP_MSR_DAIFSet = 152
+    OP_MSR_SPSel = 153
+    OP_MSUB = 154
+    OP_NOP = 155
+    OP_ORN_reg = 156
+    OP_ORN_shift = 157
+    OP_ORR_imm = 158
+    OP_ORR_imm_vec = 159
+    OP_ORR_reg = 160
+    OP_ORR_shift = 161
+    OP_PERMUTE = 162
+    OP_PMULL = 163
+    OP_RBIT = 164
+    OP_RET = 165
+    OP_REV = 166
+    OP_REV16 = 167
+    OP_REV32 = 168
+    OP_RORV = 169
+    OP_SBC = 170
+    OP_SBCS = 171
+    OP_SBFM = 172
+    OP_SDIV = 173
+    OP_SHLL = 174
+    OP_SIMD_2misc_fp = 175
+    OP_SIMD_2misc_int = 176
+    OP_SIMD_3diff = 177
+    OP_SIMD_3same_fp = 178
+    OP_SIMD_3same_int = 179
+    OP_SIMD_across = 180
+    OP_SIMD_across_fp = 181
+    OP_SIMD_addlp = 182
+    OP_SIMD_cvt_fixed = 183
+    OP_SIMD_elem_fp = 184
+    OP_SIMD_elem_int = 185
+    OP_SIMD_elem_long = 186
+    OP_SIMD_logic = 187
+    OP_SIMD_narrow = 188
+    OP_SIMD_narrow_scalar = 189
+    OP_SIMD_pairwise_fp = 190
+    OP_SIMD_rev = 191
+    OP_SIMD_shift_imm = 192
+    OP_SIMD_shift_narrow = 193
+    OP_SIMD_shll_imm = 194
+    OP_SMADDL = 195
+    OP_SMC = 196
+    OP_SMOV = 197
+    OP_SMSUBL = 198
+    OP_SMULH = 199
+    OP_STLR = 200
+    OP_STP_W_off = 201
+    OP_STP_W_post = 202
+    OP_STP_W_pre = 203
+    OP_STP_X_off = 204
+    OP_STP_X_post = 205
+    OP_STP_X_pre = 206
+    OP_STP_simd = 207
+    OP_STRB_imm = 208
+    OP_STRB_post = 209
+    OP_STRB_pre = 210
+    OP_STRB_reg = 211
+    OP_STRB_sxtw = 212
+    OP_STRB_uxtw = 213
+    OP_STRH_imm = 214
+    OP_STRH_post = 215
+    OP_STRH_pre = 216
+    OP_STRH_reg = 217
+    OP_STRH_sxtw = 218
+    OP_STRH_uxtw = 219
+    OP_STR_W_imm = 220
+    OP_STR_W_post = 221
+    OP_STR_W_pre = 222
+    OP_STR_W_reg = 223
+    OP_STR_W_sxtw = 224
+    OP_STR_W_uxtw = 225
+    OP_STR_X_imm = 226
+    OP_STR_X_post = 227
+    OP_STR_X_pre = 228
+    OP_STR_X_reg = 229
+    OP_STR_X_sxtw = 230
+    OP_STR_X_uxtw = 231
+    OP_STR_simd_imm = 232
+    OP_STR_simd_reg = 233
+    OP_STTR = 234
+    OP_STXP = 235
+    OP_STXR = 236
+    OP_SUBS_imm = 237
+    OP_SUBS_imm32 = 238
+    OP_SUBS_reg = 239
+    OP_SUBS_reg32 = 240
+    OP_SUBS_shift = 241
+    OP_SUB_imm = 242
+    OP_SUB_reg = 243
+    OP_SUB_shift = 244
+    OP_SUB_vec = 245
+    OP_SVC = 246
+    OP_SWP = 247
+    OP_SYS = 248
+    OP_TBL = 249
+    OP_TBNZ = 250
+    OP_TBZ = 251
+    OP_UBFM = 252
+    OP_UDIV = 253
+    OP_UMADDL = 254
+    OP_UMOV = 255
+    OP_UMSUBL = 256
+    OP_UMULH = 257
+    OP_WFE = 258
+    OP_WFI = 259
 
 cdef enum:
-    OP_COUNT = 108
+    OP_COUNT = 260
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -126,6 +278,7 @@ OP_NAMES = (
     'ADD_imm',
     'ADD_reg',
     'ADD_shift',
+    'ADD_vec',
     'ADR',
     'ADRP',
     'ANDS_imm',
@@ -139,6 +292,7 @@ OP_NAMES = (
     'BFM',
     'BICS_reg',
     'BICS_shift',
+    'BIC_imm_vec',
     'BIC_reg',
     'BIC_shift',
     'BL',
@@ -146,6 +300,8 @@ OP_NAMES = (
     'BR',
     'BRK',
     'B_cond',
+    'CAS',
+    'CASP',
     'CBNZ',
     'CBZ',
     'CCMN_imm',
@@ -161,20 +317,102 @@ OP_NAMES = (
     'CSINC',
     'CSINV',
     'CSNEG',
+    'CVTF_from_int',
+    'DUP_elem',
+    'DUP_elem_scalar',
+    'DUP_gen',
     'EON_reg',
     'EON_shift',
     'EOR_imm',
     'EOR_reg',
     'EOR_shift',
     'ERET',
+    'EXT',
     'EXTR',
     'EXTR32',
+    'FABS',
+    'FADD',
+    'FCCMP',
+    'FCMP',
+    'FCSEL',
+    'FCVT',
+    'FCVTL',
+    'FCVTN',
+    'FCVT_to_int',
+    'FDIV',
+    'FMADD',
+    'FMINMAX',
+    'FMOV_from_fp',
+    'FMOV_from_top',
+    'FMOV_imm',
+    'FMOV_reg',
+    'FMOV_to_fp',
+    'FMOV_to_top',
+    'FMUL',
+    'FNEG',
+    'FNMUL',
+    'FP_ACCESS_TRAP',
+    'FRECPX',
+    'FRINT',
+    'FSQRT',
+    'FSUB',
     'HLT',
     'HVC',
+    'INS_elem',
+    'INS_gen',
     'ISB',
+    'LDADD',
+    'LDAR',
+    'LDCLR',
+    'LDEOR',
+    'LDP_W_off',
+    'LDP_W_post',
+    'LDP_W_pre',
+    'LDP_X_off',
+    'LDP_X_post',
+    'LDP_X_pre',
+    'LDP_simd',
+    'LDRB_imm',
+    'LDRB_post',
+    'LDRB_pre',
+    'LDRB_reg',
+    'LDRB_sxtw',
+    'LDRB_uxtw',
+    'LDRH_imm',
+    'LDRH_post',
+    'LDRH_pre',
+    'LDRH_reg',
+    'LDRH_sxtw',
+    'LDRH_uxtw',
+    'LDR_W_imm',
+    'LDR_W_post',
+    'LDR_W_pre',
+    'LDR_W_reg',
+    'LDR_W_sxtw',
+    'LDR_W_uxtw',
+    'LDR_X_imm',
+    'LDR_X_post',
+    'LDR_X_pre',
+    'LDR_X_reg',
+    'LDR_X_sxtw',
+    'LDR_X_uxtw',
+    'LDR_simd_imm',
+    'LDR_simd_lit',
+    'LDR_simd_reg',
+    'LDSET',
+    'LDSMAX',
+    'LDSMIN',
+    'LDST_multi',
+    'LDST_single',
+    'LDTR',
+    'LDUMAX',
+    'LDUMIN',
+    'LDXP',
+    'LDXR',
     'LSLV',
     'LSRV',
     'MADD',
+    'MOVI',
     'MOVK',
     'MOVN',
     'MOVZ',
@@ -188,8 +426,11 @@ OP_NAMES = (
     'ORN_reg',
     'ORN_shift',
     'ORR_imm',
+    'ORR_imm_vec',
     'ORR_reg',
     'ORR_shift',
+    'PERMUTE',
+    'PMULL',
     'RBIT',
     'RET',
     'REV',
@@ -200,10 +441,69 @@ OP_NAMES = (
     'SBCS',
     'SBFM',
     'SDIV',
+    'SHLL',
+    'SIMD_2misc_fp',
+    'SIMD_2misc_int',
+    'SIMD_3diff',
+    'SIMD_3same_fp',
+    'SIMD_3same_int',
+    'SIMD_across',
+    'SIMD_across_fp',
+    'SIMD_addlp',
+    'SIMD_cvt_fixed',
+    'SIMD_elem_fp',
+    'SIMD_elem_int',
+    'SIMD_elem_long',
+    'SIMD_logic',
+    'SIMD_narrow',
+    'SIMD_narrow_scalar',
+    'SIMD_pairwise_fp',
+    'SIMD_rev',
+    'SIMD_shift_imm',
+    'SIMD_shift_narrow',
+    'SIMD_shll_imm',
     'SMADDL',
     'SMC',
+    'SMOV',
     'SMSUBL',
     'SMULH',
+    'STLR',
+    'STP_W_off',
+    'STP_W_post',
+    'STP_W_pre',
+    'STP_X_off',
+    'STP_X_post',
+    'STP_X_pre',
+    'STP_simd',
+    'STRB_imm',
+    'STRB_post',
+    'STRB_pre',
+    'STRB_reg',
+    'STRB_sxtw',
+    'STRB_uxtw',
+    'STRH_imm',
+    'STRH_post',
+    'STRH_pre',
+    'STRH_reg',
+    'STRH_sxtw',
+    'STRH_uxtw',
+    'STR_W_imm',
+    'STR_W_post',
+    'STR_W_pre',
+    'STR_W_reg',
+    'STR_W_sxtw',
+    'STR_W_uxtw',
+    'STR_X_imm',
+    'STR_X_post',
+    'STR_X_pre',
+    'STR_X_reg',
+    'STR_X_sxtw',
+    'STR_X_uxtw',
+    'STR_simd_imm',
+    'STR_simd_reg',
+    'STTR',
+    'STXP',
+    'STXR',
     'SUBS_imm',
     'SUBS_imm32',
     'SUBS_reg',
@@ -212,13 +512,17 @@ OP_NAMES = (
     'SUB_imm',
     'SUB_reg',
     'SUB_shift',
+    'SUB_vec',
     'SVC',
+    'SWP',
     'SYS',
+    'TBL',
     'TBNZ',
     'TBZ',
     'UBFM',
     'UDIV',
     'UMADDL',
+    'UMOV',
     'UMSUBL',
     'UMULH',
     'WFE',

@@ -21,7 +21,6 @@ cdef extern from *:
     ctypedef long long i128 "qp_i128"
     int __builtin_clzll(unsigned long long) noexcept nogil
     uint64_t __builtin_bswap64(uint64_t) noexcept nogil
-    uint32_t __builtin_bswap32(uint32_t) noexcept nogil
 
 # Byte-at-a-time tables of the reflected CRC-32 and CRC-32C polynomials, filled at import.
 cdef uint32_t[256] CRC32_TABLE
@@ -158,14 +157,14 @@ cdef inline int op_SUBS_reg(CPU* c, Insn* i) noexcept nogil:
     cdef uint64_t x = c.x[i.rn], y = c.x[i.rm]
     cdef uint64_t res = x - y
     c.x[i.rd] = res
-    c.nzcv = nzcv_add64(x, ~y, res)
+    c.nzcv = nzcv_sub64(x, y, res)
     return NEXT
 
 cdef inline int op_SUBS_reg32(CPU* c, Insn* i) noexcept nogil:
     cdef uint32_t x = <uint32_t>c.x[i.rn], y = <uint32_t>c.x[i.rm]
     cdef uint32_t res = x - y
     c.x[i.rd] = res
-    c.nzcv = nzcv_add32(x, ~y, res)
+    c.nzcv = nzcv_sub32(x, y, res)
     return NEXT
 
 cdef inline int op_ADD_shift(CPU* c, Insn* i) noexcept nogil:

@@ -40,6 +40,7 @@ cdef enum:
 
 cdef enum:
     DAIF_MASK_ALL = 0xf << 6
+    DAIF_I = 1 << 7
 
 
 cdef inline void cpu_set_sp_sel(CPU* c, uint32_t el, uint32_t spsel) noexcept nogil:
@@ -57,8 +58,16 @@ cdef inline void cpu_set_sp_sel(CPU* c, uint32_t el, uint32_t spsel) noexcept no
     cpu_update_tb_flags(c)
 
 
+cdef enum:
+    TBF_FP = 1 << 3         # FP/SIMD enabled at the current EL (CPACR_EL1.FPEN): decode-time trap
+
+cdef inline bint cpu_fp_enabled(CPU* c) noexcept nogil:
+    # CPACR_EL1.FPEN: 0b11 traps nothing, 0b01 traps EL0 only, 0b00/0b10 trap EL0 and EL1.
+    cdef uint64_t fpen = (c.cpacr_el1 >> 20) & 3
+    return fpen == 3 or (fpen == 1 and c.el == 1)
+
 cdef inline void cpu_update_tb_flags(CPU* c) noexcept nogil:
-    c.tb_flags = c.el | ((c.sctlr_el1 & SCTLR_M) << 2)
+    c.tb_flags = c.el | ((c.sctlr_el1 & SCTLR_M) << 2) | (TBF_FP if cpu_fp_enabled(c) else 0)
 
 
 cdef inline uint64_t cpu_pstate_bits(CPU* c) noexcept nogil:

@@ -13,7 +13,15 @@ cdef enum:
     PSCI_FEATURES = 0x8400000a
 
 cdef enum:
+    PSCI_CPU_ON_64 = 0xc4000003
+    PSCI_AFFINITY_INFO_64 = 0xc4000004
+    PSCI_CPU_SUSPEND_64 = 0xc4000001
+
+cdef enum:
+    PSCI_RET_SUCCESS = 0
     PSCI_RET_NOT_SUPPORTED = -1
+    PSCI_RET_INVALID_PARAMS = -2
+    PSCI_RET_ALREADY_ON = -4
 
 cdef enum:
     SEMI_WRITEC = 0x03
@@ -30,11 +38,61 @@ cdef bint is_psci_call(uint64_t fn) noexcept nogil:
     return (f & <uint32_t>0xbfffffe0) == <uint32_t>PSCI_VERSION
 
 
+cdef CPU* psci_find_cpu(Mach* m, uint64_t mpidr) noexcept nogil:
+    cdef uint32_t k
+    for k in range(m.ncpus):
+        if (m.cpus[k].mpidr & <uint64_t>0xff00ffffff) == (mpidr & <uint64_t>0xff00ffffff):
+            return &m.cpus[k]
+    return NULL
+
+
+cdef void cpu_power_on(CPU* t, uint64_t entry, uint64_t context) noexcept nogil:
+    # A vCPU coming out of PSCI CPU_ON: EL1h, MMU off, interrupts masked, x0 = context.
+    memset(t.x, 0, sizeof(t.x))
+    t.pc = entry
+    t.x[0] = context
+    t.nzcv = 0
+    t.el = 1
+    t.spsel = 1
+    t.daif = DAIF_MASK_ALL
+    t.sctlr_el1 = 0x00c50838
+    t.excl_valid = 0
+    t.halted = 0
+    t.powered_off = 0
+    t.exc_streak = 0
+    cpu_update_tb_flags(t)
+    tlb_flush(t)
+
+
 cdef int psci_call(CPU* c) noexcept nogil:
     cdef uint32_t fn = <uint32_t>c.x[0]
     cdef Mach* m = c.mach
     cdef int64_t ret = PSCI_RET_NOT_SUPPORTED
-    if fn == PSCI_VERSION:
+    cdef CPU* t
+    cdef bint is64 = (fn & 0x40000000) != 0
+    if fn == PSCI_CPU_ON or fn == <uint32_t>PSCI_CPU_ON_64:
+        t = psci_find_cpu(m, c.x[1])
+        if t == NULL:
+            ret = PSCI_RET_INVALID_PARAMS
+        elif not t.powered_off:
+            ret = PSCI_RET_ALREADY_ON
+        else:
+            cpu_power_on(t, c.x[2] if is64 else c.x[2] & MASK32, c.x[3] if is64 else c.x[3] & MASK32)
+            ret = PSCI_RET_SUCCESS
+    elif fn == PSCI_CPU_OFF:
+        c.powered_off = 1
+        ret = PSCI_RET_SUCCESS
+    elif fn == PSCI_AFFINITY_INFO or fn == <uint32_t>PSCI_AFFINITY_INFO_64:
+        t = psci_find_cpu(m, c.x[1])
+        if t == NULL or c.x[2] != 0:
+            ret = PSCI_RET_INVALID_PARAMS
+        else:
+            ret = 1 if t.powered_off else 0
+    elif fn == PSCI_CPU_SUSPEND or fn == <uint32_t>PSCI_CPU_SUSPEND_64:
+        # A standby request: behaves like WFI, woken by any interrupt.
+        c.halted = 1
+        ret = PSCI_RET_SUCCESS
+    elif fn == PSCI_VERSION:
         ret = 0x10000           # PSCI 1.0
     elif fn == PSCI_MIGRATE_INFO_TYPE:
         ret = 2                 # no trusted OS to migrate
@@ -47,7 +105,10 @@ cdef int psci_call(CPU* c) noexcept nogil:
     elif fn == PSCI_FEATURES:
         fn = <uint32_t>c.x[1]
         if fn == PSCI_VERSION or fn == PSCI_MIGRATE_INFO_TYPE or fn == PSCI_SYSTEM_OFF \
-                or fn == PSCI_SYSTEM_RESET or fn == PSCI_FEATURES:
+                or fn == PSCI_SYSTEM_RESET or fn == PSCI_FEATURES or fn == PSCI_CPU_ON \
+                or fn == <uint32_t>PSCI_CPU_ON_64 or fn == PSCI_CPU_OFF or fn == PSCI_AFFINITY_INFO \
+                or fn == <uint32_t>PSCI_AFFINITY_INFO_64 or fn == PSCI_CPU_SUSPEND \
+                or fn == <uint32_t>PSCI_CPU_SUSPEND_64:
             ret = 0
     c.x[0] = <uint64_t>ret
     return 0

@@ -11,7 +11,14 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
     cdef Insn* insns
     cdef uint32_t n, k, done
     cdef int res
-    while executed < budget and m.stop_reason == STOP_NONE and not c.halted:
+    m.current_cpu = c.index
+    while executed < budget and m.stop_reason == STOP_NONE and not c.halted and not c.powered_off:
+        if c.insn_count >= c.deadline_insns:
+            timer_update(c)
+        if c.irq_line and not (c.daif & DAIF_I):
+            # Interrupts are taken between blocks; ELR is the next instruction to run.
+            take_exception(c, EXC_IRQ, 0, 0, c.pc, 0, False)
+            c.exc_streak = 0
         if c.pc == m.break_pc and executed > 0:
             m.stop_reason = STOP_BREAK
             break
@@ -47,3 +54,52 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
         if c.exc_streak >= 32:
             m.stop_reason = STOP_EXC_LOOP
     return executed
+
+
+cdef uint64_t machine_run(Mach* m, uint64_t budget) noexcept nogil:
+    """Run the vCPUs round-robin, a quantum each per round, for up to `budget` instructions in
+    all. At the end of a round virtual time advances by the longest run in it; when every vCPU
+    waits for an interrupt, time jumps to the next timer deadline. Returns instructions run."""
+    cdef uint64_t total = 0, ran, longest, slice_, wake_ns
+    cdef uint32_t k
+    cdef bint any_ran
+    cdef CPU* c
+    while total < budget and m.stop_reason == STOP_NONE:
+        longest = 0
+        any_ran = False
+        for k in range(m.ncpus):
+            c = &m.cpus[k]
+            c.round_insns = c.insn_count
+            if c.powered_off:
+                continue
+            timer_update(c)
+            if c.halted and c.irq_line:
+                c.halted = 0
+            if c.halted:
+                continue
+            slice_ = QUANTUM
+            if slice_ > budget - total:
+                slice_ = budget - total
+            ran = cpu_exec(c, slice_)
+            any_ran = True
+            total += ran
+            if ran > longest:
+                longest = ran
+            if m.stop_reason != STOP_NONE or total >= budget:
+                break
+        if any_ran:
+            m.round_start_ns += longest << m.icount_shift
+            continue
+        # Every vCPU is off or waiting: jump to the earliest timer deadline, if there is one.
+        wake_ns = NEVER
+        for k in range(m.ncpus):
+            c = &m.cpus[k]
+            if not c.powered_off and c.halted:
+                ran = timer_next_deadline_ns(c)
+                if ran < wake_ns:
+                    wake_ns = ran
+        if wake_ns == NEVER:
+            m.stop_reason = STOP_WFI
+        else:
+            m.round_start_ns = wake_ns
+    return total

@@ -18,6 +18,12 @@ cdef enum:
 # Access flags the handlers pass.
 cdef enum:
     MEM_ALIGNED = 1         # exclusives, atomics, acquire/release: misalignment is a fault
+    MEM_UNPRIV = 2          # LDTR/STTR: checked with EL0's permissions
+
+
+cdef inline TLBEntry* tlb_entry(CPU* c, uint64_t va, uint32_t flags) noexcept nogil:
+    # One TLB per privilege level, so an exception entry or return needs no flush.
+    return &c.tlb[0 if flags & MEM_UNPRIV else c.el][(va >> PAGE_BITS) & (TLB_SIZE - 1)]
 
 
 cdef inline bint ram_contains(Mach* m, uint64_t pa, uint64_t size) noexcept nogil:
@@ -43,24 +49,35 @@ cdef void tlb_flush_all(Mach* m) noexcept nogil:
         tlb_flush(&m.cpus[k])
 
 
-cdef bint translate_va(CPU* c, uint64_t va, int access, uint64_t* pa, uint32_t* fsc) noexcept nogil:
-    # Stage 1 translation. With the MMU off the map is flat; the table walk belongs to the MMU.
-    pa[0] = va
+cdef bint translate_va(CPU* c, uint64_t va, int access, uint32_t flags, uint64_t* pa,
+                       uint32_t* fsc) noexcept nogil:
+    """Stage 1 translation of an access from the current EL (EL0 for MEM_UNPRIV), filling the
+    TLB entry on success. With the MMU off the map is flat."""
+    cdef uint32_t perms = PERM_R | PERM_W | PERM_X
+    cdef bint el0 = c.el == 0 or (flags & MEM_UNPRIV) != 0
+    if c.sctlr_el1 & SCTLR_M:
+        if not mmu_walk(c, va, el0, access, pa, &perms, fsc):
+            return False
+    else:
+        pa[0] = va
+    tlb_fill(c, va, pa[0], perms, flags)
     return True
 
 
-cdef void tlb_fill(CPU* c, uint64_t va, uint64_t pa) noexcept nogil:
-    # Install the page in the TLB: RAM pages get a fast path for the kinds they allow.
+cdef void tlb_fill(CPU* c, uint64_t va, uint64_t pa, uint32_t perms, uint32_t flags) noexcept nogil:
+    # Install the page in the TLB: RAM pages get a fast path for the kinds of access the mapping
+    # permits (code pages never for writes, so stores to them are seen).
     cdef Mach* m = c.mach
-    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    cdef TLBEntry* e = tlb_entry(c, va, flags)
     cdef uint64_t vpage = va & PAGE_MASK
     cdef uint64_t ppage = pa & PAGE_MASK
     e.paddr = ppage
     if ram_contains(m, ppage, PAGE_SIZE):
         e.addend = <size_t>(m.ram + (ppage - m.ram_base)) - <size_t>vpage
-        e.tag_read = vpage
-        e.tag_exec = vpage
-        e.tag_write = NO_TAG if m.code_pages[(ppage - m.ram_base) >> PAGE_BITS] else vpage
+        e.tag_read = vpage if perms & PERM_R else NO_TAG
+        e.tag_exec = vpage if perms & PERM_X else NO_TAG
+        e.tag_write = vpage if (perms & PERM_W) and not m.code_pages[(ppage - m.ram_base) >> PAGE_BITS] \
+            else NO_TAG
     else:
         e.addend = 0
         e.tag_read = NO_TAG
@@ -115,15 +132,14 @@ cdef bint mem_read_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t fl
     if (va & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
         # Crosses a page: byte by byte, little-endian, each byte translated on its own.
         for k in range(size):
-            if not mem_read_slow(c, i, va + k, 1, 0, &part):
+            if not mem_read_slow(c, i, va + k, 1, flags & MEM_UNPRIV, &part):
                 return False
             result |= part << (8 * k)
         out[0] = result
         return True
-    if not translate_va(c, va, ACC_READ, &pa, &fsc):
+    if not translate_va(c, va, ACC_READ, flags, &pa, &fsc):
         raise_data_abort(c, i.pc, va, fsc, False)
         return False
-    tlb_fill(c, va, pa)
     if not phys_read(c, pa, size, out):
         raise_data_abort(c, i.pc, va, FSC_EXTERNAL, False)
         return False
@@ -139,20 +155,19 @@ cdef bint mem_write_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t f
         return False
     if (va & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
         # Translate both pages before writing anything, so a fault leaves memory untouched.
-        if not translate_va(c, va, ACC_WRITE, &pa, &fsc):
+        if not translate_va(c, va, ACC_WRITE, flags, &pa, &fsc):
             raise_data_abort(c, i.pc, va, fsc, True)
             return False
-        if not translate_va(c, (va + size - 1), ACC_WRITE, &pa, &fsc):
+        if not translate_va(c, (va + size - 1), ACC_WRITE, flags, &pa, &fsc):
             raise_data_abort(c, i.pc, va + size - 1, fsc, True)
             return False
         for k in range(size):
-            if not mem_write_slow(c, i, va + k, 1, 0, (val >> (8 * k)) & 0xff):
+            if not mem_write_slow(c, i, va + k, 1, flags & MEM_UNPRIV, (val >> (8 * k)) & 0xff):
                 return False
         return True
-    if not translate_va(c, va, ACC_WRITE, &pa, &fsc):
+    if not translate_va(c, va, ACC_WRITE, flags, &pa, &fsc):
         raise_data_abort(c, i.pc, va, fsc, True)
         return False
-    tlb_fill(c, va, pa)
     if not phys_write(c, pa, size, val):
         raise_data_abort(c, i.pc, va, FSC_EXTERNAL, True)
         return False
@@ -163,7 +178,7 @@ cdef bint mem_write_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t f
 
 cdef inline bint mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                           uint64_t* out) noexcept nogil:
-    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    cdef TLBEntry* e = tlb_entry(c, va, flags)
     cdef uint64_t v = 0
     if e.tag_read == (va & (PAGE_MASK | (size - 1))):
         memcpy(&v, <void*>(<size_t>va + e.addend), size)
@@ -174,7 +189,7 @@ cdef inline bint mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t 
 
 cdef inline bint mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                            uint64_t val) noexcept nogil:
-    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    cdef TLBEntry* e = tlb_entry(c, va, flags)
     if e.tag_write == (va & (PAGE_MASK | (size - 1))):
         memcpy(<void*>(<size_t>va + e.addend), &val, size)
         return True
@@ -182,7 +197,7 @@ cdef inline bint mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t
 
 
 cdef inline bint mem_read8(CPU* c, Insn* i, uint64_t va, uint64_t* out) noexcept nogil:
-    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    cdef TLBEntry* e = tlb_entry(c, va, 0)
     if e.tag_read == (va & (PAGE_MASK | 7)):
         out[0] = (<uint64_t*>(<size_t>va + e.addend))[0]
         return True
@@ -190,7 +205,7 @@ cdef inline bint mem_read8(CPU* c, Insn* i, uint64_t va, uint64_t* out) noexcept
 
 
 cdef inline bint mem_write8(CPU* c, Insn* i, uint64_t va, uint64_t val) noexcept nogil:
-    cdef TLBEntry* e = &c.tlb[(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    cdef TLBEntry* e = tlb_entry(c, va, 0)
     if e.tag_write == (va & (PAGE_MASK | 7)):
         (<uint64_t*>(<size_t>va + e.addend))[0] = val
         return True
@@ -202,10 +217,10 @@ cdef bint mem_probe_write(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept 
     # instructions that store twice (pairs) so a fault on the second half writes nothing.
     cdef uint64_t pa
     cdef uint32_t fsc = 0
-    if not translate_va(c, va, ACC_WRITE, &pa, &fsc):
+    if not translate_va(c, va, ACC_WRITE, 0, &pa, &fsc):
         raise_data_abort(c, i.pc, va, fsc, True)
         return False
-    if not translate_va(c, va + size - 1, ACC_WRITE, &pa, &fsc):
+    if not translate_va(c, va + size - 1, ACC_WRITE, 0, &pa, &fsc):
         raise_data_abort(c, i.pc, va + size - 1, fsc, True)
         return False
     return True
@@ -215,7 +230,10 @@ cdef bint fetch_insn_word(CPU* c, uint64_t va, uint64_t* pa_out, uint32_t* word)
     # Instruction fetch for the translator: code must be in RAM. Raises the abort on failure.
     cdef uint64_t pa
     cdef uint32_t fsc = 0
-    if not translate_va(c, va, ACC_EXEC, &pa, &fsc):
+    cdef TLBEntry* e = tlb_entry(c, va, 0)
+    if e.tag_exec == (va & PAGE_MASK):
+        pa = e.paddr | (va & (PAGE_SIZE - 1))
+    elif not translate_va(c, va, ACC_EXEC, 0, &pa, &fsc):
         raise_insn_abort(c, va, fsc)
         return False
     if not ram_contains(c.mach, pa, 4):

@@ -39,7 +39,9 @@ cdef struct PL011:
     uint32_t lcr_h, cr, ifls, imsc, ris, ibrd, fbrd, ilpr, dmacr, rsr
     uint8_t rx_fifo[UART_FIFO_DEPTH]
     uint32_t rx_head, rx_count
-    uint32_t irq_level          # the line to the interrupt controller (wired by the board)
+    uint32_t irq_level          # the line to the interrupt controller
+    int irq_spi                 # its interrupt number there, -1 when not wired
+    void* gic
 
 
 cdef inline uint32_t pl011_rx_capacity(PL011* u) noexcept nogil:
@@ -47,7 +49,10 @@ cdef inline uint32_t pl011_rx_capacity(PL011* u) noexcept nogil:
 
 
 cdef void pl011_update_irq(PL011* u) noexcept nogil:
-    u.irq_level = 1 if (u.ris & u.imsc) else 0
+    cdef uint32_t level = 1 if (u.ris & u.imsc) else 0
+    if level != u.irq_level and u.gic != NULL and u.irq_spi >= 0:
+        gic_set_irq(<GIC*>u.gic, 0, 32 + u.irq_spi, level)
+    u.irq_level = level
 
 
 cdef bint pl011_rx_ready(PL011* u) noexcept nogil:
@@ -155,5 +160,6 @@ cdef bint pl011_write(void* dev, uint64_t off, uint32_t size, uint64_t val) noex
 cdef void pl011_reset(PL011* u, Mach* m) noexcept nogil:
     memset(u, 0, sizeof(PL011))
     u.mach = m
+    u.irq_spi = -1
     u.cr = 0x300        # TXE and RXE set, UART disabled
     u.ifls = 0x12

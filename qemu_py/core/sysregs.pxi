@@ -61,6 +61,19 @@ cdef enum:
     SR_CNTFRQ_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (0 << 3) | 0
     SR_CNTPCT_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (0 << 3) | 1
     SR_CNTVCT_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (0 << 3) | 2
+    SR_CNTP_TVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (2 << 3) | 0
+    SR_CNTP_CTL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (2 << 3) | 1
+    SR_CNTP_CVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (2 << 3) | 2
+    SR_CNTV_TVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 0
+    SR_CNTV_CTL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 1
+    SR_CNTV_CVAL_EL0 = (3 << 14) | (3 << 11) | (14 << 7) | (3 << 3) | 2
+    SR_MDCCINT_EL1 = (2 << 14) | (0 << 11) | (0 << 7) | (2 << 3) | 0
+    SR_MDRAR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (0 << 3) | 0
+    SR_OSLSR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (1 << 3) | 4
+    SR_DBGPRCR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (4 << 3) | 4
+    SR_DBGCLAIMSET_EL1 = (2 << 14) | (0 << 11) | (7 << 7) | (8 << 3) | 6
+    SR_DBGCLAIMCLR_EL1 = (2 << 14) | (0 << 11) | (7 << 7) | (9 << 3) | 6
+    SR_DBGAUTHSTATUS_EL1 = (2 << 14) | (0 << 11) | (7 << 7) | (14 << 3) | 6
     SR_MDSCR_EL1 = (2 << 14) | (0 << 11) | (0 << 7) | (2 << 3) | 2
     SR_OSLAR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (0 << 3) | 4
     SR_OSDLR_EL1 = (2 << 14) | (0 << 11) | (1 << 7) | (3 << 3) | 4
@@ -71,9 +84,7 @@ cdef enum:
 
 
 cdef inline uint64_t virtual_counter(CPU* c) noexcept nogil:
-    # Virtual time: the counter advances with instructions executed (one tick per 16, i.e. one
-    # instruction per nanosecond at 62.5 MHz). The system issue refines this with -icount.
-    return c.insn_count >> 4
+    return counter_now(c)
 
 
 cdef uint32_t sysreg_trap_iss(Insn* i) noexcept nogil:
@@ -86,6 +97,11 @@ cdef uint32_t sysreg_trap_iss(Insn* i) noexcept nogil:
 
 cdef uint64_t* sysreg_storage(CPU* c, uint32_t key) noexcept nogil:
     # Registers that are plain storage at EL1.
+    cdef uint32_t op2 = key & 7, crm = (key >> 3) & 0xf
+    if (key >> 7) == (2 << 7) and op2 >= 4:
+        # DBGBVR<n> (op2 4), DBGBCR<n> (5), DBGWVR<n> (6), DBGWCR<n> (7), n = CRm.
+        return &c.dbg_regs[(op2 - 4) * 16 + crm]
+    if key == SR_MDCCINT_EL1: return &c.mdccint_el1
     if key == SR_SCTLR_EL1: return &c.sctlr_el1
     if key == SR_ACTLR_EL1: return &c.actlr_el1
     if key == SR_CPACR_EL1: return &c.cpacr_el1
@@ -110,12 +126,29 @@ cdef uint64_t* sysreg_storage(CPU* c, uint32_t key) noexcept nogil:
     return NULL
 
 
+cdef int sysreg_el0_timer_access(CPU* c, uint32_t key) noexcept nogil:
+    # The counter and timer registers at EL0: 1 allowed, 0 trapped to EL1 (CNTKCTL_EL1),
+    # -1 not a timer register.
+    cdef uint64_t k = c.cntkctl_el1
+    if key == SR_CNTPCT_EL0:
+        return (k >> 0) & 1
+    if key == SR_CNTVCT_EL0:
+        return (k >> 1) & 1
+    if key == SR_CNTFRQ_EL0:
+        return 1 if k & 3 else 0
+    if key == SR_CNTV_TVAL_EL0 or key == SR_CNTV_CTL_EL0 or key == SR_CNTV_CVAL_EL0:
+        return (k >> 8) & 1
+    if key == SR_CNTP_TVAL_EL0 or key == SR_CNTP_CTL_EL0 or key == SR_CNTP_CVAL_EL0:
+        return (k >> 9) & 1
+    return -1
+
+
 cdef bint sysreg_el0_ok(CPU* c, uint32_t key, bint write) noexcept nogil:
     if key == SR_NZCV or key == SR_FPCR or key == SR_FPSR or key == SR_TPIDR_EL0:
         return True
     if key == SR_DAIF:
         return (c.sctlr_el1 & SCTLR_UMA) != 0
-    if key == SR_TPIDRRO_EL0 or key == SR_CNTFRQ_EL0 or key == SR_CNTVCT_EL0:
+    if key == SR_TPIDRRO_EL0:
         return not write
     if key == SR_CTR_EL0:
         return not write and (c.sctlr_el1 & SCTLR_UCT) != 0
@@ -127,8 +160,15 @@ cdef bint sysreg_el0_ok(CPU* c, uint32_t key, bint write) noexcept nogil:
 cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogil:
     cdef uint64_t* field
     cdef uint32_t op0 = key >> 14
-    if c.el == 0 and not sysreg_el0_ok(c, key, False):
-        return raise_undef(c, i)
+    cdef int t
+    if c.el == 0:
+        t = sysreg_el0_timer_access(c, key)
+        if t == 0:
+            return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
+        if t < 0 and not sysreg_el0_ok(c, key, False):
+            return raise_undef(c, i)
+    if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
+        return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
     if field != NULL:
         out[0] = field[0]
@@ -163,7 +203,17 @@ cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogi
     elif key == SR_ID_AA64MMFR2_EL1: out[0] = c.id_aa64mmfr2
     elif key == SR_CNTFRQ_EL0: out[0] = CNTFRQ_HZ
     elif key == SR_CNTPCT_EL0 or key == SR_CNTVCT_EL0: out[0] = virtual_counter(c)
-    elif key == SR_OSLAR_EL1 or key == SR_OSDLR_EL1: out[0] = 0
+    elif key == SR_CNTV_CTL_EL0: out[0] = timer_ctl_read(c.cntv_ctl, c.cntv_cval, counter_now(c))
+    elif key == SR_CNTV_CVAL_EL0: out[0] = c.cntv_cval
+    elif key == SR_CNTV_TVAL_EL0: out[0] = <uint32_t>(c.cntv_cval - counter_now(c))
+    elif key == SR_CNTP_CTL_EL0: out[0] = timer_ctl_read(c.cntp_ctl, c.cntp_cval, counter_now(c))
+    elif key == SR_CNTP_CVAL_EL0: out[0] = c.cntp_cval
+    elif key == SR_CNTP_TVAL_EL0: out[0] = <uint32_t>(c.cntp_cval - counter_now(c))
+    elif key == SR_OSDLR_EL1 or key == SR_MDRAR_EL1 or key == SR_DBGPRCR_EL1: out[0] = 0
+    elif key == SR_OSLSR_EL1: out[0] = 0x8          # OS lock model implemented, unlocked
+    elif key == SR_DBGCLAIMSET_EL1: out[0] = 0xff   # eight claim tag bits exist
+    elif key == SR_DBGCLAIMCLR_EL1: out[0] = c.dbgclaim
+    elif key == SR_DBGAUTHSTATUS_EL1: out[0] = 0
     elif op0 == 3 and (key >> 7) == (3 << 7) and ((key >> 3) & 0xf) >= 1:
         # The rest of the ID register space (op1=0, CRn=0, CRm=1..7) reads as zero.
         out[0] = 0
@@ -174,15 +224,25 @@ cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogi
 
 cdef int sysreg_write(CPU* c, Insn* i, uint32_t key, uint64_t v) noexcept nogil:
     cdef uint64_t* field
-    if c.el == 0 and not sysreg_el0_ok(c, key, True):
-        return raise_undef(c, i)
+    cdef int t
+    if c.el == 0:
+        t = sysreg_el0_timer_access(c, key)
+        if t == 0 or (t == 1 and (key == SR_CNTPCT_EL0 or key == SR_CNTVCT_EL0 or key == SR_CNTFRQ_EL0)):
+            return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i)) if t == 0 else raise_undef(c, i)
+        if t < 0 and not sysreg_el0_ok(c, key, True):
+            return raise_undef(c, i)
+    if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
+        return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
     if field != NULL:
         field[0] = v
-        if key == SR_SCTLR_EL1 or key == SR_TCR_EL1 or key == SR_TTBR0_EL1 or key == SR_TTBR1_EL1:
+        if key == SR_SCTLR_EL1 or key == SR_TCR_EL1 or key == SR_TTBR0_EL1 or key == SR_TTBR1_EL1 \
+                or key == SR_CPACR_EL1:
             cpu_update_tb_flags(c)
             tlb_flush(c)
         return NEXT
+    if (key >> 7) == ((3 << 7) | (3 << 4) | 14):
+        c.deadline_insns = 0            # timer registers: re-evaluate before the next block
     if key == SR_NZCV: c.nzcv = (v >> 28) & 0xf
     elif key == SR_DAIF: c.daif = v & DAIF_MASK_ALL
     elif key == SR_SPSEL: cpu_set_sp_sel(c, c.el, v & 1)
@@ -194,7 +254,15 @@ cdef int sysreg_write(CPU* c, Insn* i, uint32_t key, uint64_t v) noexcept nogil:
     elif key == SR_FPSR: c.fpsr = v & <uint64_t>0xf800009f
     elif key == SR_TPIDR_EL0: c.tpidr_el0 = v
     elif key == SR_TPIDRRO_EL0: c.tpidrro_el0 = v
-    elif key == SR_OSLAR_EL1 or key == SR_OSDLR_EL1: pass
+    elif key == SR_OSLAR_EL1 or key == SR_OSDLR_EL1 or key == SR_DBGPRCR_EL1: pass
+    elif key == SR_DBGCLAIMSET_EL1: c.dbgclaim |= v & 0xff
+    elif key == SR_DBGCLAIMCLR_EL1: c.dbgclaim &= ~v
+    elif key == SR_CNTV_CTL_EL0: c.cntv_ctl = v & 3
+    elif key == SR_CNTV_CVAL_EL0: c.cntv_cval = v
+    elif key == SR_CNTV_TVAL_EL0: c.cntv_cval = counter_now(c) + <uint64_t>sext(v, 32)
+    elif key == SR_CNTP_CTL_EL0: c.cntp_ctl = v & 3
+    elif key == SR_CNTP_CVAL_EL0: c.cntp_cval = v
+    elif key == SR_CNTP_TVAL_EL0: c.cntp_cval = counter_now(c) + <uint64_t>sext(v, 32)
     else:
         return raise_undef(c, i)                             # read-only or unknown
     return NEXT
@@ -230,7 +298,7 @@ cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:
     elif crn == 7 and crm == 8 and op1 == 0 and op2 < 4:     # AT S1E1R/W, S1E0R/W
         if c.el == 0:
             return raise_undef(c, i)
-        if translate_va(c, arg, ACC_WRITE if op2 & 1 else ACC_READ, &pa, &fsc):
+        if translate_va(c, arg, ACC_WRITE if op2 & 1 else ACC_READ, MEM_UNPRIV if op2 & 2 else 0, &pa, &fsc):
             c.par_el1 = pa & <uint64_t>0xfffffffff000
         else:
             c.par_el1 = 1 | (fsc << 1)

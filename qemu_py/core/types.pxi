@@ -113,7 +113,12 @@ cdef struct CPU:
     uint64_t mdscr_el1, par_el1, afsr0_el1, afsr1_el1, cntkctl_el1, csselr_el1
     uint64_t cntv_ctl, cntv_cval, cntp_ctl, cntp_cval
     uint64_t fpcr, fpsr
+    # V0-V31: register n is v[2n] (bits 63:0) and v[2n+1] (bits 127:64); the B/H/S/D views are
+    # the low bytes of the pair (the host is little-endian, like the guest's register views).
+    uint64_t v[64]
     uint64_t actlr_el1
+    uint64_t dbg_regs[64]   # DBGBVR/BCR/WVR/WCR<n>_EL1: stored, never trigger (no debug events)
+    uint64_t mdccint_el1, dbgclaim
 
     # Identification registers: what the CPU model claims (set from Python per -cpu).
     uint64_t midr, revidr, mpidr, ctr, dczid, clidr, aidr
@@ -131,8 +136,11 @@ cdef struct CPU:
     uint32_t exc_streak     # exceptions taken with no instruction completed since
     uint32_t halted         # in WFI
     uint32_t powered_off
+    uint32_t irq_line       # the interrupt controller asserts IRQ to this vCPU
+    uint64_t round_insns    # insn_count when the current scheduling round began
+    uint64_t deadline_insns # insn_count at which a timer condition next changes
 
-    TLBEntry tlb[TLB_SIZE]
+    TLBEntry tlb[2][TLB_SIZE]  # by privilege: [0] EL0 (and LDTR/STTR), [1] EL1
     TB* jmp_cache[JMP_CACHE_SIZE]
     Mach* mach
 
@@ -193,6 +201,11 @@ cdef struct Mach:
     uint32_t nregions
     TB** tb_hash            # TB_HASH_SIZE chains, keyed by physical pc
     uint64_t tb_count
+
+    uint32_t current_cpu    # the vCPU running now (banked device registers)
+    void* gic               # the interrupt controller (GIC*), NULL before the board wires it
+    uint64_t round_start_ns # virtual time when the current round began
+    uint32_t icount_shift   # each instruction takes 2**shift ns of virtual time
 
     uint32_t stop_reason
     int32_t exit_code

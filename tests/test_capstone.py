@@ -17,7 +17,7 @@ import pytest
 capstone = pytest.importorskip("capstone")
 
 from qemu_py import _core  # noqa: E402
-from tests.difftest import asm, build, gen  # noqa: E402
+from tests.difftest import asm, build  # noqa: E402
 from tests.difftest import mnemonics as M  # noqa: E402
 
 SEED = int(os.environ.get("QEMU_PY_DIFF_SEED", random.randrange(1 << 32)))

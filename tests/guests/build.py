@@ -77,6 +77,10 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     Guest("exc", ("exc.c",) + SYS, what="each exception taken and returned from, EL1 and EL0"),
     Guest("exc_arm", ("exc_arm.c",) + SYS, compare=False,
           what="trap syndromes QEMU 7.2 gets wrong, against exc_arm.expected"),
+    Guest("mmu", ("mmu.c",) + SYS, what="4K/16K/64K page tables, faults, TLBI, AT, TTBR1, TBI"),
+    Guest("mmu_arm", ("mmu.c",) + SYS, compare=False, cflags=("-DMANUAL",),
+          what="block levels and PAR_EL1.SH QEMU 7.2 gets wrong, against mmu_arm.expected",
+          last_line="mmu: done"),
 )}
 
 

@@ -302,30 +302,15 @@ def _opt_D(o: Options, arg: str) -> None:
 
 
 def _opt_plugin(o: Options, arg: str) -> None:
-    path = None
-    args = []
-    for k, part in enumerate(_split_opts(arg)):
-        if k == 0 and "=" not in part:
-            path = part
-            continue
-        if "=" not in part:
-            raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' "
-                             "(expected key=value)")
-        key, value = part.split("=", 1)
-        if not key:
-            raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' (empty name)")
-        if key == "file":
-            path = value
-        elif key == "arg":                  # the old form: arg="k=v"
-            if "=" not in value:
-                raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' "
-                                 "(expected arg=key=value)")
-            args.append(value)
-        else:
-            args.append(f"{key}={value}")
-    if not path:
-        raise UsageError(f"-plugin {arg}: no plugin file given")
-    o.config.plugins.append((path, args))
+    # QEMU's -plugin syntax (plugin-api.md §4.1); a path given again adds arguments.
+    from . import plugins
+    specs = [plugins.PluginSpec(path, list(args)) for path, args in o.config.plugins]
+    try:
+        plugins.parse_option(arg, specs)
+    except plugins.PluginHelp:
+        o.info = plugins.HELP
+        return
+    o.config.plugins = [(spec.path, spec.args) for spec in specs]
 
 
 def _opt_icount(o: Options, arg: str) -> None:
@@ -464,9 +449,6 @@ def parse(argv: List[str]) -> Options:
         cfg.serial = "mon:stdio"
     if cfg.kernel is None:
         raise UsageError("no -kernel given: qemu_py has no firmware to boot without one")
-    if cfg.plugins:
-        path = cfg.plugins[0][0]
-        raise UsageError(f"-plugin {path}: plugins are not supported yet")
     return o
 
 
@@ -553,9 +535,19 @@ def main(argv: Optional[List[str]] = None) -> int:
             machine.on_output = _stdout_writer()
             from .console import Console
             console = Console.open(mux=cfg.serial == "mon:stdio")
+        plugin_host = None
+        if cfg.plugins:
+            from .plugins import PluginHost, PluginSpec, open_outs
+            plugin_host = PluginHost(machine, open_outs(cfg.log_file, log),
+                                     symbols_from=cfg.kernel)
+            plugin_host.load([PluginSpec(path, list(args)) for path, args in cfg.plugins])
+            plugin_host.start()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             old_handlers[sig] = signal.signal(sig, _terminate)
-        return run(machine, console, log)
+        status = run(machine, console, log)
+        if plugin_host is not None:
+            plugin_host.atexit()        # the plugins' reports
+        return status
     except QemuPyError as e:
         _error(str(e))
         return 1

@@ -117,48 +117,54 @@ cdef enum Op:
     OP_ORR_reg = 113
     OP_ORR_shift = 114
     OP_PERMUTE = 115
-    OP_RBIT = 116
-    OP_RET = 117
-    OP_REV = 118
-    OP_REV16 = 119
-    OP_REV32 = 120
-    OP_RORV = 121
-    OP_SBC = 122
-    OP_SBCS = 123
-    OP_SBFM = 124
-    OP_SDIV = 125
-    OP_SMADDL = 126
-    OP_SMC = 127
-    OP_SMOV = 128
-    OP_SMSUBL = 129
-    OP_SMULH = 130
-    OP_STP_simd = 131
-    OP_STR_simd_imm = 132
-    OP_STR_simd_reg = 133
-    OP_SUBS_imm = 134
-    OP_SUBS_imm32 = 135
-    OP_SUBS_reg = 136
-    OP_SUBS_reg32 = 137
-    OP_SUBS_shift = 138
-    OP_SUB_imm = 139
-    OP_SUB_reg = 140
-    OP_SUB_shift = 141
-    OP_SVC = 142
-    OP_SYS = 143
-    OP_TBL = 144
-    OP_TBNZ = 145
-    OP_TBZ = 146
-    OP_UBFM = 147
-    OP_UDIV = 148
-    OP_UMADDL = 149
-    OP_UMOV = 150
-    OP_UMSUBL = 151
-    OP_UMULH = 152
-    OP_WFE = 153
-    OP_WFI = 154
+    OP_PLUGIN_ADD = 116
+    OP_PLUGIN_CB = 117
+    OP_PLUGIN_COND_CB = 118
+    OP_PLUGIN_MEM_OFF = 119
+    OP_PLUGIN_MEM_ON = 120
+    OP_PLUGIN_STORE = 121
+    OP_RBIT = 122
+    OP_RET = 123
+    OP_REV = 124
+    OP_REV16 = 125
+    OP_REV32 = 126
+    OP_RORV = 127
+    OP_SBC = 128
+    OP_SBCS = 129
+    OP_SBFM = 130
+    OP_SDIV = 131
+    OP_SMADDL = 132
+    OP_SMC = 133
+    OP_SMOV = 134
+    OP_SMSUBL = 135
+    OP_SMULH = 136
+    OP_STP_simd = 137
+    OP_STR_simd_imm = 138
+    OP_STR_simd_reg = 139
+    OP_SUBS_imm = 140
+    OP_SUBS_imm32 = 141
+    OP_SUBS_reg = 142
+    OP_SUBS_reg32 = 143
+    OP_SUBS_shift = 144
+    OP_SUB_imm = 145
+    OP_SUB_reg = 146
+    OP_SUB_shift = 147
+    OP_SVC = 148
+    OP_SYS = 149
+    OP_TBL = 150
+    OP_TBNZ = 151
+    OP_TBZ = 152
+    OP_UBFM = 153
+    OP_UDIV = 154
+    OP_UMADDL = 155
+    OP_UMOV = 156
+    OP_UMSUBL = 157
+    OP_UMULH = 158
+    OP_WFE = 159
+    OP_WFI = 160
 
 cdef enum:
-    OP_COUNT = 155
+    OP_COUNT = 161
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -278,6 +284,12 @@ OP_NAMES = (
     'ORR_reg',
     'ORR_shift',
     'PERMUTE',
+    'PLUGIN_ADD',
+    'PLUGIN_CB',
+    'PLUGIN_COND_CB',
+    'PLUGIN_MEM_OFF',
+    'PLUGIN_MEM_ON',
+    'PLUGIN_STORE',
     'RBIT',
     'RET',
     'REV',

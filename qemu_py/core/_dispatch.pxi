@@ -23,6 +23,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_ADD_reg(c, i)
     elif op == OP_ADD_shift:
         return op_ADD_shift(c, i)
+    elif op == OP_ADD_vec:
+        return op_ADD_vec(c, i)
     elif op == OP_ADR:
         return op_ADR(c, i)
     elif op == OP_ADRP:
@@ -65,6 +67,10 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_BRK(c, i)
     elif op == OP_B_cond:
         return op_B_cond(c, i)
+    elif op == OP_CAS:
+        return op_CAS(c, i)
+    elif op == OP_CASP:
+        return op_CASP(c, i)
     elif op == OP_CBNZ:
         return op_CBNZ(c, i)
     elif op == OP_CBZ:
@@ -133,6 +139,10 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_FCSEL(c, i)
     elif op == OP_FCVT:
         return op_FCVT(c, i)
+    elif op == OP_FCVTL:
+        return op_FCVTL(c, i)
+    elif op == OP_FCVTN:
+        return op_FCVTN(c, i)
     elif op == OP_FCVT_to_int:
         return op_FCVT_to_int(c, i)
     elif op == OP_FDIV:
@@ -179,18 +189,102 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_INS_gen(c, i)
     elif op == OP_ISB:
         return op_ISB(c, i)
+    elif op == OP_LDADD:
+        return op_LDADD(c, i)
+    elif op == OP_LDAR:
+        return op_LDAR(c, i)
+    elif op == OP_LDCLR:
+        return op_LDCLR(c, i)
+    elif op == OP_LDEOR:
+        return op_LDEOR(c, i)
+    elif op == OP_LDP_W_off:
+        return op_LDP_W_off(c, i)
+    elif op == OP_LDP_W_post:
+        return op_LDP_W_post(c, i)
+    elif op == OP_LDP_W_pre:
+        return op_LDP_W_pre(c, i)
+    elif op == OP_LDP_X_off:
+        return op_LDP_X_off(c, i)
+    elif op == OP_LDP_X_post:
+        return op_LDP_X_post(c, i)
+    elif op == OP_LDP_X_pre:
+        return op_LDP_X_pre(c, i)
     elif op == OP_LDP_simd:
         return op_LDP_simd(c, i)
+    elif op == OP_LDRB_imm:
+        return op_LDRB_imm(c, i)
+    elif op == OP_LDRB_post:
+        return op_LDRB_post(c, i)
+    elif op == OP_LDRB_pre:
+        return op_LDRB_pre(c, i)
+    elif op == OP_LDRB_reg:
+        return op_LDRB_reg(c, i)
+    elif op == OP_LDRB_sxtw:
+        return op_LDRB_sxtw(c, i)
+    elif op == OP_LDRB_uxtw:
+        return op_LDRB_uxtw(c, i)
+    elif op == OP_LDRH_imm:
+        return op_LDRH_imm(c, i)
+    elif op == OP_LDRH_post:
+        return op_LDRH_post(c, i)
+    elif op == OP_LDRH_pre:
+        return op_LDRH_pre(c, i)
+    elif op == OP_LDRH_reg:
+        return op_LDRH_reg(c, i)
+    elif op == OP_LDRH_sxtw:
+        return op_LDRH_sxtw(c, i)
+    elif op == OP_LDRH_uxtw:
+        return op_LDRH_uxtw(c, i)
+    elif op == OP_LDR_W_imm:
+        return op_LDR_W_imm(c, i)
+    elif op == OP_LDR_W_post:
+        return op_LDR_W_post(c, i)
+    elif op == OP_LDR_W_pre:
+        return op_LDR_W_pre(c, i)
+    elif op == OP_LDR_W_reg:
+        return op_LDR_W_reg(c, i)
+    elif op == OP_LDR_W_sxtw:
+        return op_LDR_W_sxtw(c, i)
+    elif op == OP_LDR_W_uxtw:
+        return op_LDR_W_uxtw(c, i)
+    elif op == OP_LDR_X_imm:
+        return op_LDR_X_imm(c, i)
+    elif op == OP_LDR_X_post:
+        return op_LDR_X_post(c, i)
+    elif op == OP_LDR_X_pre:
+        return op_LDR_X_pre(c, i)
+    elif op == OP_LDR_X_reg:
+        return op_LDR_X_reg(c, i)
+    elif op == OP_LDR_X_sxtw:
+        return op_LDR_X_sxtw(c, i)
+    elif op == OP_LDR_X_uxtw:
+        return op_LDR_X_uxtw(c, i)
     elif op == OP_LDR_simd_imm:
         return op_LDR_simd_imm(c, i)
     elif op == OP_LDR_simd_lit:
         return op_LDR_simd_lit(c, i)
     elif op == OP_LDR_simd_reg:
         return op_LDR_simd_reg(c, i)
+    elif op == OP_LDSET:
+        return op_LDSET(c, i)
+    elif op == OP_LDSMAX:
+        return op_LDSMAX(c, i)
+    elif op == OP_LDSMIN:
+        return op_LDSMIN(c, i)
     elif op == OP_LDST_multi:
         return op_LDST_multi(c, i)
     elif op == OP_LDST_single:
         return op_LDST_single(c, i)
+    elif op == OP_LDTR:
+        return op_LDTR(c, i)
+    elif op == OP_LDUMAX:
+        return op_LDUMAX(c, i)
+    elif op == OP_LDUMIN:
+        return op_LDUMIN(c, i)
+    elif op == OP_LDXP:
+        return op_LDXP(c, i)
+    elif op == OP_LDXR:
+        return op_LDXR(c, i)
     elif op == OP_LSLV:
         return op_LSLV(c, i)
     elif op == OP_LSRV:
@@ -245,6 +339,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_PLUGIN_MEM_ON(c, i)
     elif op == OP_PLUGIN_STORE:
         return op_PLUGIN_STORE(c, i)
+    elif op == OP_PMULL:
+        return op_PMULL(c, i)
     elif op == OP_RBIT:
         return op_RBIT(c, i)
     elif op == OP_RET:
@@ -265,6 +361,48 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SBFM(c, i)
     elif op == OP_SDIV:
         return op_SDIV(c, i)
+    elif op == OP_SHLL:
+        return op_SHLL(c, i)
+    elif op == OP_SIMD_2misc_fp:
+        return op_SIMD_2misc_fp(c, i)
+    elif op == OP_SIMD_2misc_int:
+        return op_SIMD_2misc_int(c, i)
+    elif op == OP_SIMD_3diff:
+        return op_SIMD_3diff(c, i)
+    elif op == OP_SIMD_3same_fp:
+        return op_SIMD_3same_fp(c, i)
+    elif op == OP_SIMD_3same_int:
+        return op_SIMD_3same_int(c, i)
+    elif op == OP_SIMD_across:
+        return op_SIMD_across(c, i)
+    elif op == OP_SIMD_across_fp:
+        return op_SIMD_across_fp(c, i)
+    elif op == OP_SIMD_addlp:
+        return op_SIMD_addlp(c, i)
+    elif op == OP_SIMD_cvt_fixed:
+        return op_SIMD_cvt_fixed(c, i)
+    elif op == OP_SIMD_elem_fp:
+        return op_SIMD_elem_fp(c, i)
+    elif op == OP_SIMD_elem_int:
+        return op_SIMD_elem_int(c, i)
+    elif op == OP_SIMD_elem_long:
+        return op_SIMD_elem_long(c, i)
+    elif op == OP_SIMD_logic:
+        return op_SIMD_logic(c, i)
+    elif op == OP_SIMD_narrow:
+        return op_SIMD_narrow(c, i)
+    elif op == OP_SIMD_narrow_scalar:
+        return op_SIMD_narrow_scalar(c, i)
+    elif op == OP_SIMD_pairwise_fp:
+        return op_SIMD_pairwise_fp(c, i)
+    elif op == OP_SIMD_rev:
+        return op_SIMD_rev(c, i)
+    elif op == OP_SIMD_shift_imm:
+        return op_SIMD_shift_imm(c, i)
+    elif op == OP_SIMD_shift_narrow:
+        return op_SIMD_shift_narrow(c, i)
+    elif op == OP_SIMD_shll_imm:
+        return op_SIMD_shll_imm(c, i)
     elif op == OP_SMADDL:
         return op_SMADDL(c, i)
     elif op == OP_SMC:
@@ -275,12 +413,80 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SMSUBL(c, i)
     elif op == OP_SMULH:
         return op_SMULH(c, i)
+    elif op == OP_STLR:
+        return op_STLR(c, i)
+    elif op == OP_STP_W_off:
+        return op_STP_W_off(c, i)
+    elif op == OP_STP_W_post:
+        return op_STP_W_post(c, i)
+    elif op == OP_STP_W_pre:
+        return op_STP_W_pre(c, i)
+    elif op == OP_STP_X_off:
+        return op_STP_X_off(c, i)
+    elif op == OP_STP_X_post:
+        return op_STP_X_post(c, i)
+    elif op == OP_STP_X_pre:
+        return op_STP_X_pre(c, i)
     elif op == OP_STP_simd:
         return op_STP_simd(c, i)
+    elif op == OP_STRB_imm:
+        return op_STRB_imm(c, i)
+    elif op == OP_STRB_post:
+        return op_STRB_post(c, i)
+    elif op == OP_STRB_pre:
+        return op_STRB_pre(c, i)
+    elif op == OP_STRB_reg:
+        return op_STRB_reg(c, i)
+    elif op == OP_STRB_sxtw:
+        return op_STRB_sxtw(c, i)
+    elif op == OP_STRB_uxtw:
+        return op_STRB_uxtw(c, i)
+    elif op == OP_STRH_imm:
+        return op_STRH_imm(c, i)
+    elif op == OP_STRH_post:
+        return op_STRH_post(c, i)
+    elif op == OP_STRH_pre:
+        return op_STRH_pre(c, i)
+    elif op == OP_STRH_reg:
+        return op_STRH_reg(c, i)
+    elif op == OP_STRH_sxtw:
+        return op_STRH_sxtw(c, i)
+    elif op == OP_STRH_uxtw:
+        return op_STRH_uxtw(c, i)
+    elif op == OP_STR_W_imm:
+        return op_STR_W_imm(c, i)
+    elif op == OP_STR_W_post:
+        return op_STR_W_post(c, i)
+    elif op == OP_STR_W_pre:
+        return op_STR_W_pre(c, i)
+    elif op == OP_STR_W_reg:
+        return op_STR_W_reg(c, i)
+    elif op == OP_STR_W_sxtw:
+        return op_STR_W_sxtw(c, i)
+    elif op == OP_STR_W_uxtw:
+        return op_STR_W_uxtw(c, i)
+    elif op == OP_STR_X_imm:
+        return op_STR_X_imm(c, i)
+    elif op == OP_STR_X_post:
+        return op_STR_X_post(c, i)
+    elif op == OP_STR_X_pre:
+        return op_STR_X_pre(c, i)
+    elif op == OP_STR_X_reg:
+        return op_STR_X_reg(c, i)
+    elif op == OP_STR_X_sxtw:
+        return op_STR_X_sxtw(c, i)
+    elif op == OP_STR_X_uxtw:
+        return op_STR_X_uxtw(c, i)
     elif op == OP_STR_simd_imm:
         return op_STR_simd_imm(c, i)
     elif op == OP_STR_simd_reg:
         return op_STR_simd_reg(c, i)
+    elif op == OP_STTR:
+        return op_STTR(c, i)
+    elif op == OP_STXP:
+        return op_STXP(c, i)
+    elif op == OP_STXR:
+        return op_STXR(c, i)
     elif op == OP_SUBS_imm:
         return op_SUBS_imm(c, i)
     elif op == OP_SUBS_imm32:
@@ -297,8 +503,12 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SUB_reg(c, i)
     elif op == OP_SUB_shift:
         return op_SUB_shift(c, i)
+    elif op == OP_SUB_vec:
+        return op_SUB_vec(c, i)
     elif op == OP_SVC:
         return op_SVC(c, i)
+    elif op == OP_SWP:
+        return op_SWP(c, i)
     elif op == OP_SYS:
         return op_SYS(c, i)
     elif op == OP_TBL:

@@ -12,159 +12,264 @@ cdef enum Op:
     OP_ADD_imm = 8
     OP_ADD_reg = 9
     OP_ADD_shift = 10
-    OP_ADR = 11
-    OP_ADRP = 12
-    OP_ANDS_imm = 13
-    OP_ANDS_reg = 14
-    OP_ANDS_shift = 15
-    OP_AND_imm = 16
-    OP_AND_reg = 17
-    OP_AND_shift = 18
-    OP_ASRV = 19
-    OP_B = 20
-    OP_BFM = 21
-    OP_BICS_reg = 22
-    OP_BICS_shift = 23
-    OP_BIC_imm_vec = 24
-    OP_BIC_reg = 25
-    OP_BIC_shift = 26
-    OP_BL = 27
-    OP_BLR = 28
-    OP_BR = 29
-    OP_BRK = 30
-    OP_B_cond = 31
-    OP_CBNZ = 32
-    OP_CBZ = 33
-    OP_CCMN_imm = 34
-    OP_CCMN_reg = 35
-    OP_CCMP_imm = 36
-    OP_CCMP_reg = 37
-    OP_CLREX = 38
-    OP_CLS = 39
-    OP_CLZ = 40
-    OP_CRC32 = 41
-    OP_CRC32C = 42
-    OP_CSEL = 43
-    OP_CSINC = 44
-    OP_CSINV = 45
-    OP_CSNEG = 46
-    OP_CVTF_from_int = 47
-    OP_DUP_elem = 48
-    OP_DUP_elem_scalar = 49
-    OP_DUP_gen = 50
-    OP_EON_reg = 51
-    OP_EON_shift = 52
-    OP_EOR_imm = 53
-    OP_EOR_reg = 54
-    OP_EOR_shift = 55
-    OP_ERET = 56
-    OP_EXT = 57
-    OP_EXTR = 58
-    OP_EXTR32 = 59
-    OP_FABS = 60
-    OP_FADD = 61
-    OP_FCCMP = 62
-    OP_FCMP = 63
-    OP_FCSEL = 64
-    OP_FCVT = 65
-    OP_FCVT_to_int = 66
-    OP_FDIV = 67
-    OP_FMADD = 68
-    OP_FMINMAX = 69
-    OP_FMOV_from_fp = 70
-    OP_FMOV_from_top = 71
-    OP_FMOV_imm = 72
-    OP_FMOV_reg = 73
-    OP_FMOV_to_fp = 74
-    OP_FMOV_to_top = 75
-    OP_FMUL = 76
-    OP_FNEG = 77
-    OP_FNMUL = 78
-    OP_FP_ACCESS_TRAP = 79
-    OP_FRECPX = 80
-    OP_FRINT = 81
-    OP_FSQRT = 82
-    OP_FSUB = 83
-    OP_HLT = 84
-    OP_HVC = 85
-    OP_INS_elem = 86
-    OP_INS_gen = 87
-    OP_ISB = 88
-    OP_LDP_simd = 89
-    OP_LDR_simd_imm = 90
-    OP_LDR_simd_lit = 91
-    OP_LDR_simd_reg = 92
-    OP_LDST_multi = 93
-    OP_LDST_single = 94
-    OP_LSLV = 95
-    OP_LSRV = 96
-    OP_MADD = 97
-    OP_MOVI = 98
-    OP_MOVK = 99
-    OP_MOVN = 100
-    OP_MOVZ = 101
-    OP_MRS = 102
-    OP_MSR = 103
-    OP_MSR_DAIFClr = 104
-    OP_MSR_DAIFSet = 105
-    OP_MSR_SPSel = 106
-    OP_MSUB = 107
-    OP_NOP = 108
-    OP_ORN_reg = 109
-    OP_ORN_shift = 110
-    OP_ORR_imm = 111
-    OP_ORR_imm_vec = 112
-    OP_ORR_reg = 113
-    OP_ORR_shift = 114
-    OP_PERMUTE = 115
-    OP_PLUGIN_ADD = 116
-    OP_PLUGIN_CB = 117
-    OP_PLUGIN_COND_CB = 118
-    OP_PLUGIN_MEM_OFF = 119
-    OP_PLUGIN_MEM_ON = 120
-    OP_PLUGIN_STORE = 121
-    OP_RBIT = 122
-    OP_RET = 123
-    OP_REV = 124
-    OP_REV16 = 125
-    OP_REV32 = 126
-    OP_RORV = 127
-    OP_SBC = 128
-    OP_SBCS = 129
-    OP_SBFM = 130
-    OP_SDIV = 131
-    OP_SMADDL = 132
-    OP_SMC = 133
-    OP_SMOV = 134
-    OP_SMSUBL = 135
-    OP_SMULH = 136
-    OP_STP_simd = 137
-    OP_STR_simd_imm = 138
-    OP_STR_simd_reg = 139
-    OP_SUBS_imm = 140
-    OP_SUBS_imm32 = 141
-    OP_SUBS_reg = 142
-    OP_SUBS_reg32 = 143
-    OP_SUBS_shift = 144
-    OP_SUB_imm = 145
-    OP_SUB_reg = 146
-    OP_SUB_shift = 147
-    OP_SVC = 148
-    OP_SYS = 149
-    OP_TBL = 150
-    OP_TBNZ = 151
-    OP_TBZ = 152
-    OP_UBFM = 153
-    OP_UDIV = 154
-    OP_UMADDL = 155
-    OP_UMOV = 156
-    OP_UMSUBL = 157
-    OP_UMULH = 158
-    OP_WFE = 159
-    OP_WFI = 160
+    OP_ADD_vec = 11
+    OP_ADR = 12
+    OP_ADRP = 13
+    OP_ANDS_imm = 14
+    OP_ANDS_reg = 15
+    OP_ANDS_shift = 16
+    OP_AND_imm = 17
+    OP_AND_reg = 18
+    OP_AND_shift = 19
+    OP_ASRV = 20
+    OP_B = 21
+    OP_BFM = 22
+    OP_BICS_reg = 23
+    OP_BICS_shift = 24
+    OP_BIC_imm_vec = 25
+    OP_BIC_reg = 26
+    OP_BIC_shift = 27
+    OP_BL = 28
+    OP_BLR = 29
+    OP_BR = 30
+    OP_BRK = 31
+    OP_B_cond = 32
+    OP_CAS = 33
+    OP_CASP = 34
+    OP_CBNZ = 35
+    OP_CBZ = 36
+    OP_CCMN_imm = 37
+    OP_CCMN_reg = 38
+    OP_CCMP_imm = 39
+    OP_CCMP_reg = 40
+    OP_CLREX = 41
+    OP_CLS = 42
+    OP_CLZ = 43
+    OP_CRC32 = 44
+    OP_CRC32C = 45
+    OP_CSEL = 46
+    OP_CSINC = 47
+    OP_CSINV = 48
+    OP_CSNEG = 49
+    OP_CVTF_from_int = 50
+    OP_DUP_elem = 51
+    OP_DUP_elem_scalar = 52
+    OP_DUP_gen = 53
+    OP_EON_reg = 54
+    OP_EON_shift = 55
+    OP_EOR_imm = 56
+    OP_EOR_reg = 57
+    OP_EOR_shift = 58
+    OP_ERET = 59
+    OP_EXT = 60
+    OP_EXTR = 61
+    OP_EXTR32 = 62
+    OP_FABS = 63
+    OP_FADD = 64
+    OP_FCCMP = 65
+    OP_FCMP = 66
+    OP_FCSEL = 67
+    OP_FCVT = 68
+    OP_FCVTL = 69
+    OP_FCVTN = 70
+    OP_FCVT_to_int = 71
+    OP_FDIV = 72
+    OP_FMADD = 73
+    OP_FMINMAX = 74
+    OP_FMOV_from_fp = 75
+    OP_FMOV_from_top = 76
+    OP_FMOV_imm = 77
+    OP_FMOV_reg = 78
+    OP_FMOV_to_fp = 79
+    OP_FMOV_to_top = 80
+    OP_FMUL = 81
+    OP_FNEG = 82
+    OP_FNMUL = 83
+    OP_FP_ACCESS_TRAP = 84
+    OP_FRECPX = 85
+    OP_FRINT = 86
+    OP_FSQRT = 87
+    OP_FSUB = 88
+    OP_HLT = 89
+    OP_HVC = 90
+    OP_INS_elem = 91
+    OP_INS_gen = 92
+    OP_ISB = 93
+    OP_LDADD = 94
+    OP_LDAR = 95
+    OP_LDCLR = 96
+    OP_LDEOR = 97
+    OP_LDP_W_off = 98
+    OP_LDP_W_post = 99
+    OP_LDP_W_pre = 100
+    OP_LDP_X_off = 101
+    OP_LDP_X_post = 102
+    OP_LDP_X_pre = 103
+    OP_LDP_simd = 104
+    OP_LDRB_imm = 105
+    OP_LDRB_post = 106
+    OP_LDRB_pre = 107
+    OP_LDRB_reg = 108
+    OP_LDRB_sxtw = 109
+    OP_LDRB_uxtw = 110
+    OP_LDRH_imm = 111
+    OP_LDRH_post = 112
+    OP_LDRH_pre = 113
+    OP_LDRH_reg = 114
+    OP_LDRH_sxtw = 115
+    OP_LDRH_uxtw = 116
+    OP_LDR_W_imm = 117
+    OP_LDR_W_post = 118
+    OP_LDR_W_pre = 119
+    OP_LDR_W_reg = 120
+    OP_LDR_W_sxtw = 121
+    OP_LDR_W_uxtw = 122
+    OP_LDR_X_imm = 123
+    OP_LDR_X_post = 124
+    OP_LDR_X_pre = 125
+    OP_LDR_X_reg = 126
+    OP_LDR_X_sxtw = 127
+    OP_LDR_X_uxtw = 128
+    OP_LDR_simd_imm = 129
+    OP_LDR_simd_lit = 130
+    OP_LDR_simd_reg = 131
+    OP_LDSET = 132
+    OP_LDSMAX = 133
+    OP_LDSMIN = 134
+    OP_LDST_multi = 135
+    OP_LDST_single = 136
+    OP_LDTR = 137
+    OP_LDUMAX = 138
+    OP_LDUMIN = 139
+    OP_LDXP = 140
+    OP_LDXR = 141
+    OP_LSLV = 142
+    OP_LSRV = 143
+    OP_MADD = 144
+    OP_MOVI = 145
+    OP_MOVK = 146
+    OP_MOVN = 147
+    OP_MOVZ = 148
+    OP_MRS = 149
+    OP_MSR = 150
+    OP_MSR_DAIFClr = 151
+    OP_MSR_DAIFSet = 152
+    OP_MSR_SPSel = 153
+    OP_MSUB = 154
+    OP_NOP = 155
+    OP_ORN_reg = 156
+    OP_ORN_shift = 157
+    OP_ORR_imm = 158
+    OP_ORR_imm_vec = 159
+    OP_ORR_reg = 160
+    OP_ORR_shift = 161
+    OP_PERMUTE = 162
+    OP_PLUGIN_ADD = 163
+    OP_PLUGIN_CB = 164
+    OP_PLUGIN_COND_CB = 165
+    OP_PLUGIN_MEM_OFF = 166
+    OP_PLUGIN_MEM_ON = 167
+    OP_PLUGIN_STORE = 168
+    OP_PMULL = 169
+    OP_RBIT = 170
+    OP_RET = 171
+    OP_REV = 172
+    OP_REV16 = 173
+    OP_REV32 = 174
+    OP_RORV = 175
+    OP_SBC = 176
+    OP_SBCS = 177
+    OP_SBFM = 178
+    OP_SDIV = 179
+    OP_SHLL = 180
+    OP_SIMD_2misc_fp = 181
+    OP_SIMD_2misc_int = 182
+    OP_SIMD_3diff = 183
+    OP_SIMD_3same_fp = 184
+    OP_SIMD_3same_int = 185
+    OP_SIMD_across = 186
+    OP_SIMD_across_fp = 187
+    OP_SIMD_addlp = 188
+    OP_SIMD_cvt_fixed = 189
+    OP_SIMD_elem_fp = 190
+    OP_SIMD_elem_int = 191
+    OP_SIMD_elem_long = 192
+    OP_SIMD_logic = 193
+    OP_SIMD_narrow = 194
+    OP_SIMD_narrow_scalar = 195
+    OP_SIMD_pairwise_fp = 196
+    OP_SIMD_rev = 197
+    OP_SIMD_shift_imm = 198
+    OP_SIMD_shift_narrow = 199
+    OP_SIMD_shll_imm = 200
+    OP_SMADDL = 201
+    OP_SMC = 202
+    OP_SMOV = 203
+    OP_SMSUBL = 204
+    OP_SMULH = 205
+    OP_STLR = 206
+    OP_STP_W_off = 207
+    OP_STP_W_post = 208
+    OP_STP_W_pre = 209
+    OP_STP_X_off = 210
+    OP_STP_X_post = 211
+    OP_STP_X_pre = 212
+    OP_STP_simd = 213
+    OP_STRB_imm = 214
+    OP_STRB_post = 215
+    OP_STRB_pre = 216
+    OP_STRB_reg = 217
+    OP_STRB_sxtw = 218
+    OP_STRB_uxtw = 219
+    OP_STRH_imm = 220
+    OP_STRH_post = 221
+    OP_STRH_pre = 222
+    OP_STRH_reg = 223
+    OP_STRH_sxtw = 224
+    OP_STRH_uxtw = 225
+    OP_STR_W_imm = 226
+    OP_STR_W_post = 227
+    OP_STR_W_pre = 228
+    OP_STR_W_reg = 229
+    OP_STR_W_sxtw = 230
+    OP_STR_W_uxtw = 231
+    OP_STR_X_imm = 232
+    OP_STR_X_post = 233
+    OP_STR_X_pre = 234
+    OP_STR_X_reg = 235
+    OP_STR_X_sxtw = 236
+    OP_STR_X_uxtw = 237
+    OP_STR_simd_imm = 238
+    OP_STR_simd_reg = 239
+    OP_STTR = 240
+    OP_STXP = 241
+    OP_STXR = 242
+    OP_SUBS_imm = 243
+    OP_SUBS_imm32 = 244
+    OP_SUBS_reg = 245
+    OP_SUBS_reg32 = 246
+    OP_SUBS_shift = 247
+    OP_SUB_imm = 248
+    OP_SUB_reg = 249
+    OP_SUB_shift = 250
+    OP_SUB_vec = 251
+    OP_SVC = 252
+    OP_SWP = 253
+    OP_SYS = 254
+    OP_TBL = 255
+    OP_TBNZ = 256
+    OP_TBZ = 257
+    OP_UBFM = 258
+    OP_UDIV = 259
+    OP_UMADDL = 260
+    OP_UMOV = 261
+    OP_UMSUBL = 262
+    OP_UMULH = 263
+    OP_WFE = 264
+    OP_WFI = 265
 
 cdef enum:
-    OP_COUNT = 161
+    OP_COUNT = 266
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -179,6 +284,7 @@ OP_NAMES = (
     'ADD_imm',
     'ADD_reg',
     'ADD_shift',
+    'ADD_vec',
     'ADR',
     'ADRP',
     'ANDS_imm',
@@ -200,6 +306,8 @@ OP_NAMES = (
     'BR',
     'BRK',
     'B_cond',
+    'CAS',
+    'CASP',
     'CBNZ',
     'CBZ',
     'CCMN_imm',
@@ -234,6 +342,8 @@ OP_NAMES = (
     'FCMP',
     'FCSEL',
     'FCVT',
+    'FCVTL',
+    'FCVTN',
     'FCVT_to_int',
     'FDIV',
     'FMADD',
@@ -257,12 +367,54 @@ OP_NAMES = (
     'INS_elem',
     'INS_gen',
     'ISB',
+    'LDADD',
+    'LDAR',
+    'LDCLR',
+    'LDEOR',
+    'LDP_W_off',
+    'LDP_W_post',
+    'LDP_W_pre',
+    'LDP_X_off',
+    'LDP_X_post',
+    'LDP_X_pre',
     'LDP_simd',
+    'LDRB_imm',
+    'LDRB_post',
+    'LDRB_pre',
+    'LDRB_reg',
+    'LDRB_sxtw',
+    'LDRB_uxtw',
+    'LDRH_imm',
+    'LDRH_post',
+    'LDRH_pre',
+    'LDRH_reg',
+    'LDRH_sxtw',
+    'LDRH_uxtw',
+    'LDR_W_imm',
+    'LDR_W_post',
+    'LDR_W_pre',
+    'LDR_W_reg',
+    'LDR_W_sxtw',
+    'LDR_W_uxtw',
+    'LDR_X_imm',
+    'LDR_X_post',
+    'LDR_X_pre',
+    'LDR_X_reg',
+    'LDR_X_sxtw',
+    'LDR_X_uxtw',
     'LDR_simd_imm',
     'LDR_simd_lit',
     'LDR_simd_reg',
+    'LDSET',
+    'LDSMAX',
+    'LDSMIN',
     'LDST_multi',
     'LDST_single',
+    'LDTR',
+    'LDUMAX',
+    'LDUMIN',
+    'LDXP',
+    'LDXR',
     'LSLV',
     'LSRV',
     'MADD',
@@ -290,6 +442,7 @@ OP_NAMES = (
     'PLUGIN_MEM_OFF',
     'PLUGIN_MEM_ON',
     'PLUGIN_STORE',
+    'PMULL',
     'RBIT',
     'RET',
     'REV',
@@ -300,14 +453,69 @@ OP_NAMES = (
     'SBCS',
     'SBFM',
     'SDIV',
+    'SHLL',
+    'SIMD_2misc_fp',
+    'SIMD_2misc_int',
+    'SIMD_3diff',
+    'SIMD_3same_fp',
+    'SIMD_3same_int',
+    'SIMD_across',
+    'SIMD_across_fp',
+    'SIMD_addlp',
+    'SIMD_cvt_fixed',
+    'SIMD_elem_fp',
+    'SIMD_elem_int',
+    'SIMD_elem_long',
+    'SIMD_logic',
+    'SIMD_narrow',
+    'SIMD_narrow_scalar',
+    'SIMD_pairwise_fp',
+    'SIMD_rev',
+    'SIMD_shift_imm',
+    'SIMD_shift_narrow',
+    'SIMD_shll_imm',
     'SMADDL',
     'SMC',
     'SMOV',
     'SMSUBL',
     'SMULH',
+    'STLR',
+    'STP_W_off',
+    'STP_W_post',
+    'STP_W_pre',
+    'STP_X_off',
+    'STP_X_post',
+    'STP_X_pre',
     'STP_simd',
+    'STRB_imm',
+    'STRB_post',
+    'STRB_pre',
+    'STRB_reg',
+    'STRB_sxtw',
+    'STRB_uxtw',
+    'STRH_imm',
+    'STRH_post',
+    'STRH_pre',
+    'STRH_reg',
+    'STRH_sxtw',
+    'STRH_uxtw',
+    'STR_W_imm',
+    'STR_W_post',
+    'STR_W_pre',
+    'STR_W_reg',
+    'STR_W_sxtw',
+    'STR_W_uxtw',
+    'STR_X_imm',
+    'STR_X_post',
+    'STR_X_pre',
+    'STR_X_reg',
+    'STR_X_sxtw',
+    'STR_X_uxtw',
     'STR_simd_imm',
     'STR_simd_reg',
+    'STTR',
+    'STXP',
+    'STXR',
     'SUBS_imm',
     'SUBS_imm32',
     'SUBS_reg',
@@ -316,7 +524,9 @@ OP_NAMES = (
     'SUB_imm',
     'SUB_reg',
     'SUB_shift',
+    'SUB_vec',
     'SVC',
+    'SWP',
     'SYS',
     'TBL',
     'TBNZ',

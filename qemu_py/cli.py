@@ -479,10 +479,16 @@ def _stuck_message(machine, reason: str) -> str:
             f"(vCPU {k} in WFI at PC {pc - 4:#x}, last ESR {esr:#x})")
 
 
-def _install_plugins(machine, cfg: MachineConfig) -> None:
-    """Load the -plugin libraries into the machine (the plugin support comes separately)."""
-    if cfg.plugins:
-        raise UsageError(f"-plugin {cfg.plugins[0][0]}: plugins are not supported yet")
+def _install_plugins(machine, cfg: MachineConfig, log=None):
+    """Load the -plugin libraries into the machine (qemu_py/plugins.py) and initialise the
+    vCPUs for them. Returns the PluginHost, or None without plugins."""
+    if not cfg.plugins:
+        return None
+    from .plugins import PluginHost, PluginSpec, open_outs
+    host = PluginHost(machine, open_outs(cfg.log_file, log), symbols_from=cfg.kernel)
+    host.load([PluginSpec(path, list(args)) for path, args in cfg.plugins])
+    host.start()
+    return host
 
 
 def run(machine, console, log=None) -> int:
@@ -530,7 +536,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .log import Log
         from .machine import Machine
         machine = Machine(cfg)
-        _install_plugins(machine, cfg)
         if cfg.log_items:
             log = Log(cfg.log_items, cfg.log_file)
             log.attach(machine.read_phys)
@@ -542,13 +547,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             machine.on_output = _stdout_writer()
             from .console import Console
             console = Console.open(mux=cfg.serial == "mon:stdio")
-        plugin_host = None
-        if cfg.plugins:
-            from .plugins import PluginHost, PluginSpec, open_outs
-            plugin_host = PluginHost(machine, open_outs(cfg.log_file, log),
-                                     symbols_from=cfg.kernel)
-            plugin_host.load([PluginSpec(path, list(args)) for path, args in cfg.plugins])
-            plugin_host.start()
+        plugin_host = _install_plugins(machine, cfg, log)
         for sig in (signal.SIGTERM, signal.SIGHUP):
             old_handlers[sig] = signal.signal(sig, _terminate)
         status = run(machine, console, log)

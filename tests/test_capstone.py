@@ -17,10 +17,9 @@ import pytest
 capstone = pytest.importorskip("capstone")
 
 from qemu_py import _core  # noqa: E402
-from tests.difftest import asm, build, gen  # noqa: E402
+from tests.difftest import SEED, asm, build  # noqa: E402
 from tests.difftest import mnemonics as M  # noqa: E402
 
-SEED = int(os.environ.get("QEMU_PY_DIFF_SEED", random.randrange(1 << 32)))
 NWORDS = int(os.environ.get("QEMU_PY_CAPSTONE_WORDS", "300000"))
 
 _md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)

@@ -9,7 +9,7 @@
 #define NCPU 4
 #define ROUNDS 5                /* SGIs each vCPU sends to each other one */
 #define ITERS 3000              /* lock-protected and exclusive increments per vCPU */
-#define SPIN_LIMIT 400000000UL
+#define SPIN_LIMIT 2000000000UL
 
 extern char secondary_entry[];
 

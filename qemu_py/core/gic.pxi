@@ -126,6 +126,8 @@ cdef uint32_t gic_acknowledge(GIC* g, uint32_t cpu) noexcept nogil:
     # GICC_IAR: the pending interrupt becomes active; the running priority rises to its own.
     cdef GICCpu* pc = &g.cpu[cpu]
     cdef uint32_t prio, irq, src = 0, k
+    if not (g.ctlr & 1) or not (pc.ctlr & 1):
+        return GIC_SPURIOUS                 # nothing is forwarded to a disabled interface
     irq = gic_best(g, cpu, &prio)
     if irq == GIC_SPURIOUS or prio >= pc.pmr or pc.nactive >= 64:
         return GIC_SPURIOUS

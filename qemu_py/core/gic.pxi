@@ -150,7 +150,7 @@ cdef uint32_t gic_acknowledge(GIC* g, uint32_t cpu) noexcept nogil:
     pc.active_stack[pc.nactive] = irq
     pc.active_src[pc.nactive] = src
     pc.nactive += 1
-    pc.running = prio
+    pc.running = gic_group_priority(pc, prio)   # GICC_RPR shows the group priority
     gic_update(g)
     return irq | (src << 10)
 
@@ -182,7 +182,7 @@ cdef void gic_end_of_interrupt(GIC* g, uint32_t cpu, uint32_t value) noexcept no
         gic_set(g.active, irq, False)
     pc.running = GIC_IDLE_PRIORITY
     for k in range(pc.nactive):
-        prio = gic_irq_priority(g, cpu, pc.active_stack[k])
+        prio = gic_group_priority(pc, gic_irq_priority(g, cpu, pc.active_stack[k]))
         if prio < pc.running:
             pc.running = prio
     gic_update(g)

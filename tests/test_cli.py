@@ -420,3 +420,25 @@ def test_stdin_pipe_reaches_uart(tmp_path):
                           capture_output=True, timeout=60, env=env)
     assert (proc.returncode, proc.stdout) == (0, b"HELLO\x00UART\x0c\x00THIS\x00IS\x00MORE\x00"
                                                  b"THAN\x00SIXTEEN\x00BYTES\x00"), proc.stderr
+
+
+@needs_dp
+@pytest.mark.parametrize("icount", ["shift=auto", "shift=0", "7", "shift=4,sleep=off"])
+def test_icount_accepted(tmp_path, icount):
+    guest = build_guest(tmp_path, "exit", SEMIHOSTING_EXIT.format(code=9))
+    proc = qemu_py_system("-icount", icount, "-semihosting", "-kernel", guest)
+    assert (proc.returncode, proc.stderr) == (9, b"")
+
+
+@needs_dp
+@pytest.mark.parametrize("args", [
+    ["-M", "virt,gic-version=2,virtualization=off,secure=off,highmem=on", "-cpu", "max"],
+    ["-machine", "type=virt-7.2", "-m", "size=256M,slots=2,maxmem=1G", "-smp", "4"],
+    ["-M", "virt", "-m", "1.5G", "-smp", "cpus=2,sockets=1,cores=2", "-display", "none",
+     "-monitor", "none", "-serial", "stdio", "-accel", "tcg", "-nodefaults"],
+    ["--machine", "virt", "--m", "64", "-d", "int", "-D", "/dev/null"],
+])
+def test_qemu_style_command_lines(tmp_path, args):
+    guest = build_guest(tmp_path, "exit", SEMIHOSTING_EXIT.format(code=4))
+    proc = qemu_py_system(*args, "-semihosting", "-kernel", guest)
+    assert (proc.returncode, proc.stderr) == (4, b"")

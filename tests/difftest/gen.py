@@ -24,7 +24,8 @@ from typing import Dict, List, Tuple
 
 from .values import M64, M32, edge, value, scratch_bytes, logical_imm
 
-SCRATCH_SIZE = 512
+SCRATCH_SIZE = 576          # not a divisor of the page size: some buffers straddle a page boundary
+PAGE = 4096
 SPK = 31            # SP's key in the register tracking (the zero register is never tracked)
 
 CONDS = ("eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc",
@@ -171,8 +172,16 @@ class Builder:
         return self.rng.randrange(lo, hi + 1, step)
 
     def _target(self, size: int, align: int) -> int:
-        t = self.rng.randrange(self.scratch, self.scratch + SCRATCH_SIZE - size + 1)
-        return t - (t - self.scratch) % align
+        lo, hi = self.scratch, self.scratch + SCRATCH_SIZE - size
+        page = (lo // PAGE + 1) * PAGE
+        if page <= hi + size - 1 and size > 1 and self.rng.random() < 0.4:
+            # The buffer holds a page boundary: cross it (or end just before it).
+            cands = [t for t in range(max(lo, page - size), min(hi, page - 1) + 1)
+                     if (t - lo) % align == 0]
+            if cands:
+                return self.rng.choice(cands)
+        t = self.rng.randrange(lo, hi + 1)
+        return t - (t - lo) % align
 
     def address(self, size: int, align: int = 1, lo: int = 0, hi: int = 0, step: int = 1,
                 post: bool = False, wb: bool = False, exclude=(), sp_ok: bool = True):

@@ -464,9 +464,6 @@ def parse(argv: List[str]) -> Options:
         cfg.serial = "mon:stdio"
     if cfg.kernel is None:
         raise UsageError("no -kernel given: qemu_py has no firmware to boot without one")
-    if cfg.plugins:
-        path = cfg.plugins[0][0]
-        raise UsageError(f"-plugin {path}: plugins are not supported yet")
     return o
 
 
@@ -495,6 +492,12 @@ def _stuck_message(machine, reason: str) -> str:
                 f"again and again, vector {pc:#x} (VBAR_EL1 {core.get_reg(k, 'vbar_el1'):#x})")
     return (f"guest halted: every vCPU waits for an interrupt that cannot come "
             f"(vCPU {k} in WFI at PC {pc - 4:#x}, last ESR {esr:#x})")
+
+
+def _install_plugins(machine, cfg: MachineConfig) -> None:
+    """Load the -plugin libraries into the machine (the plugin support comes separately)."""
+    if cfg.plugins:
+        raise UsageError(f"-plugin {cfg.plugins[0][0]}: plugins are not supported yet")
 
 
 def run(machine, console, log=None) -> int:
@@ -542,6 +545,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .log import Log
         from .machine import Machine
         machine = Machine(cfg)
+        _install_plugins(machine, cfg)
         if cfg.log_items:
             log = Log(cfg.log_items, cfg.log_file)
             log.attach(machine.read_phys)
@@ -568,6 +572,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Quit:
         return 0
     except BrokenPipeError:
+        _silence_stdout()
         return 1
     finally:
         if console is not None:
@@ -603,11 +608,18 @@ def _error(message: str) -> None:
     sys.stderr.flush()
 
 
+def _silence_stdout() -> None:
+    # The reader of stdout went away: drop what is left rather than fail again at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def entry_point() -> None:
     """The qemu-py-system console script."""
     status = main()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        pass
+        _silence_stdout()
     sys.exit(status)

@@ -442,3 +442,108 @@ def test_qemu_style_command_lines(tmp_path, args):
     guest = build_guest(tmp_path, "exit", SEMIHOSTING_EXIT.format(code=4))
     proc = qemu_py_system(*args, "-semihosting", "-kernel", guest)
     assert (proc.returncode, proc.stderr) == (4, b"")
+
+
+EXCEPTIONS = """
+    .text
+    .global _start
+_start:
+    adr     x1, vectors
+    msr     vbar_el1, x1
+    svc     #0x12
+    brk     #0x3
+    .inst   0x00000000              // undefined
+    mov     x0, #0x18               // semihosting SYS_EXIT, code 0
+    adr     x1, block
+    hlt     #0xf000
+    .balign 8
+block:
+    .quad   0x20026, 0
+    .balign 2048
+vectors:
+    .rept   16
+    mrs     x5, esr_el1
+    lsr     x5, x5, #26
+    cmp     x5, #0x15               // SVC: ELR is already past it
+    b.eq    1f
+    mrs     x5, elr_el1             // BRK, undefined: step over the instruction
+    add     x5, x5, #4
+    msr     elr_el1, x5
+1:  eret
+    .balign 0x80
+    .endr
+"""
+
+
+def exception_reports(text):
+    """The 'Taking exception' paragraphs of a -d int log."""
+    reports, cur = [], None
+    for line in text.splitlines():
+        if line.startswith("Taking exception"):
+            cur = [line]
+            reports.append(cur)
+        elif line.startswith("...") and cur is not None:
+            cur.append(line)
+        else:
+            cur = None
+    return reports
+
+
+@pytest.mark.skipif(QEMU is None, reason="qemu-system-aarch64 is not installed")
+@pytest.mark.parametrize("source, count", [(EXCEPTIONS, 4), (SEMIHOSTING_EXIT.format(code=0), 1)],
+                         ids=["exceptions", "semihosting-only"])
+def test_int_log_matches_qemu(tmp_path, source, count):
+    guest = build_guest(tmp_path, "exc", source)
+    ours, theirs = tmp_path / "ours.log", tmp_path / "qemu.log"
+    proc = qemu_py_system("-nographic", "-semihosting", "-kernel", guest, "-d", "int", "-D", ours)
+    assert proc.returncode == 0, proc.stderr
+    assert qemu_system("-semihosting", "-kernel", guest, "-d", "int", "-D", theirs).returncode == 0
+    got, want = exception_reports(ours.read_text()), exception_reports(theirs.read_text())
+    assert len(want) == count       # SVC, BRK, undefined, the SYS_EXIT call
+    assert got == want
+
+
+def test_exec_log(tmp_path):
+    log = tmp_path / "exec.log"
+    proc = qemu_py_system("-nographic", "-kernel", DEMO, "-d", "exec", "-D", log)
+    assert proc.returncode == 0
+    traces = [ln for ln in log.read_text().splitlines() if ln.startswith("Trace 0:")]
+    assert re.fullmatch(r"Trace 0: 0x[0-9a-f]+ \[0{16}/0000000040000000/[0-9a-f]{8}/[0-9a-f]{8}\] ",
+                        traces[0])
+    assert len(traces) > 100        # every block execution, one per character at least
+
+
+def test_nographic_terminal_escape(tmp_path):
+    # On a terminal with -nographic, typed bytes reach the guest and Ctrl-A x quits (status 0).
+    import pty
+    import select as sel
+    guest = build_guest(tmp_path, "echo", UART_ECHO)
+    controller, terminal = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=PKG_PARENT)
+    proc = subprocess.Popen([sys.executable, "-m", "qemu_py", "-nographic", "-kernel", guest],
+                            stdin=terminal, stdout=terminal, stderr=subprocess.PIPE, env=env)
+    os.close(terminal)
+    out = b""
+
+    def read_until(marker, seconds=30):
+        nonlocal out
+        import time
+        end = time.time() + seconds
+        while marker not in out and time.time() < end:
+            if sel.select([controller], [], [], 0.2)[0]:
+                try:
+                    out += os.read(controller, 4096)
+                except OSError:
+                    break
+        return marker in out
+    try:
+        os.write(controller, b"abc")
+        assert read_until(b"ABC"), out
+        os.write(controller, b"\x01x")
+        assert read_until(b"QEMU: Terminated"), out
+        assert proc.wait(timeout=30) == 0
+        assert proc.stderr.read() == b""
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(controller)

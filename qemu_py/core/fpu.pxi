@@ -114,6 +114,7 @@ cdef enum:
     RND_M = 2
     RND_Z = 3
     RND_A = 4
+    RND_O = 6               # round to odd (FCVTXN)
 
 
 # --- formats ---------------------------------------------------------------------------------
@@ -413,6 +414,8 @@ cdef uint64_t fp_round(uint32_t sign, int32_t exp, uint64_t mant, uint32_t fmt, 
     else:
         round_up = False
         ovf_inf = False
+    if mode == RND_O and inexact:
+        int_mant |= 1
     if round_up:
         int_mant += 1
         if int_mant == (<uint64_t>1 << F):
@@ -769,9 +772,9 @@ cdef uint64_t fp_rsqrt_estimate(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_
             exp -= 1
         fraction = (fraction << 1) & ((<uint64_t>1 << 52) - 1)
     if (exp & 1) == 0:
-        scaled = 128 | (fraction >> 45)
+        scaled = 256 | (fraction >> 44)     # odd unbiased exponent: [0.5, 1.0)
     else:
-        scaled = 256 | (fraction >> 44)
+        scaled = 128 | (fraction >> 45)     # even: [0.25, 0.5)
     if fmt == 1:
         result_exp = (44 - exp) // 2
     elif fmt == 2:
@@ -785,7 +788,7 @@ cdef uint64_t fp_rsqrt_estimate(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_
 cdef uint64_t fp_recip_step(uint64_t a, uint64_t b, uint32_t fmt, bint sqrt_step, uint32_t fpcr,
                             uint32_t* fl) noexcept nogil:
     """FRECPS: 2 - a*b; FRSQRTS: (3 - a*b) / 2; fused. inf * 0 gives 2.0 / 1.5."""
-    cdef uint64_t na, r, m
+    cdef uint64_t na, r, one
     if fpcr & FPCR_FZ:
         a = fp_flush_in(a, fmt, fpcr, fl)
         b = fp_flush_in(b, fmt, fpcr, fl)
@@ -798,22 +801,19 @@ cdef uint64_t fp_recip_step(uint64_t a, uint64_t b, uint32_t fmt, bint sqrt_step
         return 0x3fc00000 if sqrt_step else 0x40000000
     if fp_is_inf(a, fmt) or fp_is_inf(b, fmt):
         return fmt_inf(fmt, fp_sign(na, fmt) ^ fp_sign(b, fmt))
-    if fmt == 3:
-        r = fp_host_result(HOP_FMA, na, b, <uint64_t>0x4008000000000000 if sqrt_step else <uint64_t>0x4000000000000000, fmt, fpcr & ~FPCR_FZ, fl)
+    if not sqrt_step:
+        return fp_host_result(HOP_FMA, na, b, <uint64_t>0x4000000000000000 if fmt == 3 else 0x40000000, fmt, fpcr, fl)
+    # (3 - a*b) / 2 with one rounding: halve an operand whose exponent allows it exactly, giving
+    # 1.5 - (a/2)*b; when neither does, a*b is tiny and halving the result is exact.
+    one = <uint64_t>1 << fmt_fbits(fmt)
+    if ((na & fmt_exp_mask(fmt)) >> fmt_fbits(fmt)) >= 2:
+        na -= one
+    elif ((b & fmt_exp_mask(fmt)) >> fmt_fbits(fmt)) >= 2:
+        b -= one
     else:
-        r = fp_host_result(HOP_FMA, na, b, 0x40400000 if sqrt_step else 0x40000000, fmt, fpcr & ~FPCR_FZ, fl)
-    if sqrt_step:
-        m = r & ~fmt_sign(fmt)
-        if m != 0 and m < fmt_exp_mask(fmt):
-            # Halve: exact by decrementing the exponent unless the result goes denormal.
-            if (m >> fmt_fbits(fmt)) > 1:
-                r -= <uint64_t>1 << fmt_fbits(fmt)
-            else:
-                r = fp_arith2(HOP_MUL, r, 0x3fe0000000000000 if fmt == 3 else 0x3f000000, fmt, fpcr & ~FPCR_FZ, fl)
-    if (fpcr & FPCR_FZ) and fp_is_denormal(r, fmt):
-        fl[0] |= FPSR_UFC
-        r &= fmt_sign(fmt)
-    return r
+        r = fp_host_result(HOP_FMA, na, b, <uint64_t>0x4008000000000000 if fmt == 3 else 0x40400000, fmt, fpcr, fl)
+        return r - one
+    return fp_host_result(HOP_FMA, na, b, <uint64_t>0x3ff8000000000000 if fmt == 3 else 0x3fc00000, fmt, fpcr, fl)
 
 
 cdef uint64_t fp_recpx(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_t* fl) noexcept nogil:

@@ -14,7 +14,6 @@ import tempfile
 import pytest
 
 from tests.difftest import build, gen, run
-from tests.difftest.gating import harness_missing, missing_classes
 
 SEED = int(os.environ.get("QEMU_PY_DIFF_SEED", random.randrange(1 << 32)))
 TOTAL = int(os.environ.get("QEMU_PY_DIFF_SEQS", "20000"))
@@ -39,15 +38,11 @@ def summarize(mismatches, seqs) -> str:
 
 
 @pytest.mark.parametrize("group", list(SHARES), ids=lambda g: f"{g}-seed{SEED}")
-def test_against_qemu_user(group, request):
-    missing = missing_classes(group)
-    if missing:
-        request.applymarker(pytest.mark.xfail(reason=f"not decoded yet: {missing}", strict=False))
-    count = group_count(group) if not missing else min(group_count(group), 300)
-    inject = harness_missing()      # until loads/stores land, set and read registers from Python
+def test_against_qemu_user(group):
+    count = group_count(group)
     mismatches, seqs = [], []
     for first in range(0, count, run.BATCH):
-        res = run.run_batch(SEED, group, first, min(run.BATCH, count - first), inject=inject)
+        res = run.run_batch(SEED, group, first, min(run.BATCH, count - first))
         mismatches += res.mismatches
         seqs += res.seqs
     print(f"difftest {group}: seed {SEED}, {count} sequences, "

@@ -869,6 +869,8 @@ def generate(seed: int, count: int, group: str, scratch_base: int, first_index: 
     """`count` sequences drawn from `group`'s classes; sequence k uses the scratch buffer at
     scratch_base + k * SCRATCH_SIZE. The same arguments give the same sequences."""
     rng = random.Random(f"{seed}:{group}:{first_index}")
+    if group == "mixed":
+        min_len, max_len = 2 * min_len, 2 * max_len    # more interplay between classes
     weights = group_weights(group)
     names = list(weights)
     cum = []

@@ -26,11 +26,19 @@ def _ids(cases):
     return [f"{name}-{cpu}" for name, cpu in cases]
 
 
+_qemu_runs = {}
+
+
 def run_qemu(elf: Path, cpu: str) -> subprocess.CompletedProcess:
-    if shutil.which(QEMU) is None:
-        pytest.fail(f"{QEMU} not found: the test command installs qemu-system-arm")
-    return subprocess.run([QEMU, "-M", "virt", "-cpu", cpu, "-nographic", "-kernel", str(elf)],
-                          stdin=subprocess.DEVNULL, capture_output=True, timeout=QEMU_TIMEOUT)
+    """The reference run (kept for the session: the guests are deterministic)."""
+    key = (elf, elf.stat().st_mtime_ns, cpu)
+    if key not in _qemu_runs:
+        if shutil.which(QEMU) is None:
+            pytest.fail(f"{QEMU} not found: the test command installs qemu-system-arm")
+        _qemu_runs[key] = subprocess.run(
+            [QEMU, "-M", "virt", "-cpu", cpu, "-nographic", "-kernel", str(elf)],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=QEMU_TIMEOUT)
+    return _qemu_runs[key]
 
 
 def run_qemu_py(elf: Path, cpu: str, timeout: int = QEMU_PY_TIMEOUT) -> subprocess.CompletedProcess:

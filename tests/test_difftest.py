@@ -54,6 +54,17 @@ def test_against_qemu_user(group):
                     f"\n{summarize(mismatches, seqs)}\n\n{shown}", pytrace=False)
 
 
+@pytest.mark.parametrize("granule", list(run.GRANULES), ids=lambda g: f"{g}-seed{SEED}")
+def test_against_qemu_user_with_mmu(granule):
+    """The same with qemu_py's MMU on (identity map; pages and blocks), so every load and store
+    goes through table walks and the soft TLB's translated path."""
+    res = run.run_batch(SEED, "mixed", 0, 1000, mmu=granule)
+    if res.mismatches:
+        pytest.fail(f"{len(res.mismatches)} of 1000 sequences differ with the MMU on "
+                    f"({granule} granule, seed {SEED}, group mixed)\n\n"
+                    + "\n\n".join(m.report() for m in res.mismatches[:3]), pytrace=False)
+
+
 def test_generator_model_matches_reference():
     """The harness itself, against qemu-aarch64 alone: the registers the generator tracks (the
     bases its memory operands rely on) hold the values it expects, and the registers nothing

@@ -321,7 +321,7 @@ def gen_simd_int2(rng):
     c = rng.randrange(6)
     if c == 0:
         op = rng.choice(["cmgt", "cmeq", "cmlt", "cmge", "cmle", "abs", "neg", "sqabs", "sqneg",
-                         "cls", "clz"])
+                         "cls", "clz", "suqadd", "usqadd"])
         sizes = (0, 1, 2) if op in ("cls", "clz") else (0, 1, 2, 3)
         size, q, t = arr(rng, sizes)
         zero = ", #0" if op.startswith("cm") else ""
@@ -351,6 +351,9 @@ def gen_simd_int2(rng):
         size = rng.randrange(3)
         q = rng.randrange(2)
         return [f"shll{'2' if q else ''} v{d}.{ARR[size + 1][1]}, v{n}.{ARR[size][q]}, #{8 << size}"], None
+    if rng.random() < 0.3:
+        l = rng.choice("bhsd")
+        return [f"{rng.choice(['sqabs', 'sqneg', 'suqadd', 'usqadd'])} {l}{d}, {l}{n}"], None
     op = rng.choice(["cmgt", "cmeq", "cmlt", "cmge", "cmle", "abs", "neg"])
     zero = ", #0" if op.startswith("cm") else ""
     return [f"{op} d{d}, d{n}{zero}"], None
@@ -408,6 +411,8 @@ def gen_simd_shift(rng):
     sfx = "2" if q else ""
     wide = ARR[size + 1][1]
     narrow = ARR[size][q]
+    if op.startswith("sqd") and rng.random() < 0.3:
+        return [f"{op} {'sd'[size - 1]}{d}, {'hs'[size - 1]}{n}, {'hs'[size - 1]}{m}"], None
     if op.endswith("hn"):
         return [f"{op}{sfx} v{d}.{narrow}, v{n}.{wide}, v{m}.{wide}"], None
     if op.endswith("w"):
@@ -433,6 +438,8 @@ def gen_simd_elem(rng):
         q = rng.randrange(2)
         m = rng.randrange(16 if size == 1 else 32)
         idx = rng.randrange(8 if size == 1 else 4)
+        if op.startswith("sqd") and rng.random() < 0.3:
+            return [f"{op} {'sd'[size - 1]}{d}, {'hs'[size - 1]}{n}, v{m}.{'hs'[size - 1]}[{idx}]"], None
         return [f"{op}{'2' if q else ''} v{d}.{ARR[size + 1][1]}, v{n}.{ARR[size][q]}, v{m}.{'hs'[size - 1]}[{idx}]"], None
     op = rng.choice(["fmul", "fmla", "fmls", "fmulx"])
     m = vr(rng)

@@ -25,9 +25,9 @@ SHARES = {"dp_imm": 3, "dp_reg": 4, "sys": 1, "branch": 2, "ldst": 4, "atomic": 
 
 
 def _work(job):
-    seed, group, first, count, cpu, inject = job
+    seed, group, first, count, cpu, inject, mmu = job
     try:
-        res = run.run_batch(seed, group, first, count, cpu=cpu, inject=inject)
+        res = run.run_batch(seed, group, first, count, cpu=cpu, inject=inject, mmu=mmu)
     except run.HarnessError as e:
         return group, first, count, None, str(e), 0
     return (group, first, count, [m.report() for m in res.mismatches],
@@ -49,6 +49,8 @@ def main(argv=None) -> int:
     ap.add_argument("--inject", action="store_true",
                     help="set and read registers from Python around each sequence body instead "
                          "of running the harness's loads and stores in qemu_py (slower)")
+    ap.add_argument("--mmu", choices=list(run.GRANULES),
+                    help="run qemu_py with the MMU on, identity-mapped with this granule")
     args = ap.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)
 
@@ -58,7 +60,7 @@ def main(argv=None) -> int:
         group = args.group[0]
         first = args.index - args.index % run.BATCH
         res = run.run_batch(seed, group, first, args.index - first + 1, workdir=args.keep,
-                            cpu=args.cpu, inject=args.inject)
+                            cpu=args.cpu, inject=args.inject, mmu=args.mmu)
         mm = [m for m in res.mismatches if m.seq.index == args.index]
         if mm:
             print(mm[0].report())
@@ -73,7 +75,7 @@ def main(argv=None) -> int:
     jobs = []
     for g in groups:
         n = max(1, args.seqs * SHARES[g] // total_share)
-        jobs += [(seed, g, first, min(run.BATCH, n - first), args.cpu, args.inject)
+        jobs += [(seed, g, first, min(run.BATCH, n - first), args.cpu, args.inject, args.mmu)
                  for first in range(0, n, run.BATCH)]
     print(f"difftest: seed {seed}, {sum(j[3] for j in jobs)} sequences in {len(jobs)} batches, "
           f"groups {', '.join(groups)}", flush=True)

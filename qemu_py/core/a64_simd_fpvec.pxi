@@ -542,8 +542,8 @@ cdef int decode_simd_elem(uint32_t insn, Insn* r, bint scalar) noexcept nogil:
         r.cond = 0x16 if opcode == 0b1100 else 0x36
         r.op = OP_SIMD_elem_int
         return DEC_OK
-    if scalar:
-        return DEC_UNDEF                        # SQDMLAL etc. (scalar by element): not implemented
+    if scalar and not ((opcode == 0b0011 or opcode == 0b0111 or opcode == 0b1011) and not u):
+        return DEC_UNDEF
     if opcode == 0b1000 and not u:
         r.cond = 0x13
         r.op = OP_SIMD_elem_int

@@ -316,7 +316,7 @@ cdef inline uint64_t count_bits(uint64_t v) noexcept nogil:
     return n
 
 
-cdef uint64_t int2_lane(CPU* c, uint32_t op, uint32_t size, uint64_t a) noexcept nogil:
+cdef uint64_t int2_lane(CPU* c, uint32_t op, uint32_t size, uint64_t a, uint64_t d) noexcept nogil:
     cdef uint64_t m = elt_mask(size)
     cdef int64_t sa = lane_s(a, size)
     cdef uint32_t e = 8 << size
@@ -342,6 +342,10 @@ cdef uint64_t int2_lane(CPU* c, uint32_t op, uint32_t size, uint64_t a) noexcept
         return sat_s(c, -(<int128>sa), size)
     if op == 0x05:
         return count_bits(a)
+    if op == 0x03:
+        return sat_s(c, <int128>lane_s(d, size) + <int128>a, size)     # SUQADD
+    if op == 0x23:
+        return sat_u(c, <int128>d + <int128>sa, size)                 # USQADD
     if op == 0x24:
         # CLZ
         r = 0
@@ -374,7 +378,8 @@ cdef inline int op_SIMD_2misc_int(CPU* c, Insn* i) noexcept nogil:
     if i.flags & SIMD_SCALAR:
         elements = 1
     for e in range(elements):
-        buf_set(out, e, i.size, int2_lane(c, i.cond, i.size, buf_elt(vn, e, i.size)))
+        buf_set(out, e, i.size, int2_lane(c, i.cond, i.size, buf_elt(vn, e, i.size),
+                                          velt(c, i.rd, e, i.size)))
     memcpy(vbytes(c, i.rd), out, 16)
     return NEXT
 
@@ -467,7 +472,7 @@ cdef int decode_simd_two_misc(uint32_t insn, Insn* r, bint scalar) noexcept nogi
         if op in (0x08, 0x09, 0x0a, 0x28, 0x29, 0x0b, 0x2b):
             if size != 3:
                 return DEC_UNDEF
-        elif op == 0x07 or op == 0x27:
+        elif op == 0x07 or op == 0x27 or op == 0x03 or op == 0x23:
             pass
         elif op == 0x14 or op == 0x34 or op == 0x32:
             # SQXTN, UQXTN, SQXTUN (scalar): one lane.
@@ -524,7 +529,7 @@ cdef int decode_simd_two_misc(uint32_t insn, Insn* r, bint scalar) noexcept nogi
             return DEC_UNDEF
         r.op = OP_SHLL
         return DEC_OK
-    if op in (0x08, 0x09, 0x0a, 0x28, 0x29, 0x0b, 0x2b, 0x07, 0x27):
+    if op in (0x08, 0x09, 0x0a, 0x28, 0x29, 0x0b, 0x2b, 0x07, 0x27, 0x03, 0x23):
         if size == 3 and q == 0:
             return DEC_UNDEF
     elif op == 0x05:
@@ -876,6 +881,9 @@ cdef int simd_3diff(CPU* c, Insn* i, uint8_t* vm) noexcept nogil:
             elif op == 11:
                 t = lane_s(sat_s(c, d - t, ws), ws)
         buf_set(out, e, ws, <uint64_t>t & elt_mask(ws))
+        if i.flags & SIMD_SCALAR:
+            vset_scalar(c, i.rd, <uint64_t>t & elt_mask(ws))
+            return NEXT
     memcpy(vbytes(c, i.rd), out, 16)
     return NEXT
 
@@ -924,7 +932,15 @@ cdef int decode_simd_three_diff(uint32_t insn, Insn* r, bint scalar) noexcept no
     r.rn = bits(insn, 9, 5)
     r.rm = bits(insn, 20, 16)
     if scalar:
-        return DEC_UNDEF                        # SQDMLAL etc. (scalar): not implemented
+        # SQDMLAL, SQDMLSL, SQDMULL (scalar): one lane of H or S sources.
+        if u or (opcode != 0b1001 and opcode != 0b1011 and opcode != 0b1101) or size == 0 \
+                or size == 3:
+            return DEC_UNDEF
+        r.sf = 0
+        r.flags = SIMD_SCALAR
+        r.cond = opcode
+        r.op = OP_SIMD_3diff
+        return DEC_OK
     if opcode == 0b1110:
         if u or (size != 0 and size != 3):
             return DEC_UNDEF

@@ -80,7 +80,72 @@ cdef extern from *:
         QP_FENV_END(mode, fl);
         return qp_f2u(r);
     }
+
+    /* The fast path, for FPCR = round to nearest without flush-to-zero: the host computes in its
+       default mode (which it is always left in), and exactness comes from an error-free
+       transformation instead of reading MXCSR (which costs more than the arithmetic). Returns
+       the Arm flags (0 or IXC), or -1 when the result is near the edges of the range (tiny, huge,
+       zero, infinite, NaN) and the slow path must decide. */
+    static int qp_has_fma = -1;
+    #if defined(__x86_64__) && defined(__GNUC__)
+    #define QP_FMA_TARGET __attribute__((target("fma")))
+    static int qp_fma_ok(void) {
+        if (qp_has_fma < 0) qp_has_fma = __builtin_cpu_supports("fma") ? 1 : 0;
+        return qp_has_fma;
+    }
+    #else
+    #define QP_FMA_TARGET
+    static int qp_fma_ok(void) { return 1; }
+    #endif
+    QP_FMA_TARGET static int qp_fast64(int op, uint64_t ua, uint64_t ub, uint64_t *out) {
+        double a = qp_u2d(ua), b = qp_u2d(ub), r, t;
+        int inexact;
+        switch (op) {
+        case 0: r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 1: b = -b; r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 2: r = a * b; inexact = __builtin_fma(a, b, -r) != 0; break;
+        case 3:
+            /* The remainder a - r*b must not underflow. */
+            if (((ub >> 52) & 0x7ff) <= 60 || ((ua >> 52) & 0x7ff) <= 120) return -1;
+            r = a / b; inexact = __builtin_fma(-r, b, a) != 0; break;
+        case 4:
+            if (((ua >> 52) & 0x7ff) <= 200) return -1;
+            r = __builtin_sqrt(a); inexact = __builtin_fma(-r, r, a) != 0; break;
+        default: return -1;
+        }
+        uint64_t ur = qp_d2u(r);
+        unsigned e = (unsigned)(ur >> 52) & 0x7ff;
+        if (e <= 60 || e >= 0x7fe) return -1;
+        *out = ur;
+        return inexact ? 16 : 0;
+    }
+    QP_FMA_TARGET static int qp_fast32(int op, uint64_t ua, uint64_t ub, uint64_t *out) {
+        float a = qp_u2f(ua), b = qp_u2f(ub), r, t;
+        int inexact;
+        switch (op) {
+        case 0: r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 1: b = -b; r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 2: r = a * b; inexact = __builtin_fmaf(a, b, -r) != 0; break;
+        case 3:
+            if (((ub >> 23) & 0xff) <= 30 || ((ua >> 23) & 0xff) <= 60) return -1;
+            r = a / b; inexact = __builtin_fmaf(-r, b, a) != 0; break;
+        case 4:
+            if (((ua >> 23) & 0xff) <= 60) return -1;
+            r = __builtin_sqrtf(a); inexact = __builtin_fmaf(-r, r, a) != 0; break;
+        default: return -1;
+        }
+        uint64_t ur = qp_f2u(r);
+        unsigned e = (unsigned)(ur >> 23) & 0xff;
+        if (e <= 30 || e >= 0xfe) return -1;
+        *out = ur;
+        return inexact ? 16 : 0;
+    }
+    static inline int qp_fast(int op, uint64_t a, uint64_t b, unsigned fmt, uint64_t *out) {
+        if (!qp_fma_ok()) return -1;
+        return fmt == 3 ? qp_fast64(op, a, b, out) : qp_fast32(op, a, b, out);
+    }
     """
+    int qp_fast(int op, uint64_t a, uint64_t b, unsigned fmt, uint64_t* out) nogil
     uint64_t qp_host64(int op, uint64_t a, uint64_t b, uint64_t c, unsigned mode, unsigned* fl) nogil
     uint64_t qp_host32(int op, uint64_t a, uint64_t b, uint64_t c, unsigned mode, unsigned* fl) nogil
 
@@ -249,6 +314,13 @@ cdef uint64_t fp_host_result(int op, uint64_t a, uint64_t b, uint64_t c, uint32_
 cdef inline uint64_t fp_arith2(int op, uint64_t a, uint64_t b, uint32_t fmt, uint32_t fpcr,
                                uint32_t* fl) noexcept nogil:
     # FPAdd, FPSub, FPMul, FPDiv.
+    cdef uint64_t r
+    cdef int f
+    if (fpcr & (FPCR_FZ | (3 << FPCR_RMODE_SHIFT))) == 0:
+        f = qp_fast(op, a, b, fmt, &r)
+        if f >= 0:
+            fl[0] |= <uint32_t>f
+            return r
     if fpcr & FPCR_FZ:
         a = fp_flush_in(a, fmt, fpcr, fl)
         b = fp_flush_in(b, fmt, fpcr, fl)
@@ -258,6 +330,13 @@ cdef inline uint64_t fp_arith2(int op, uint64_t a, uint64_t b, uint32_t fmt, uin
 
 
 cdef inline uint64_t fp_sqrt(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_t* fl) noexcept nogil:
+    cdef uint64_t r
+    cdef int f
+    if (fpcr & (FPCR_FZ | (3 << FPCR_RMODE_SHIFT))) == 0 and not (a & fmt_sign(fmt)):
+        f = qp_fast(HOP_SQRT, a, 0, fmt, &r)
+        if f >= 0:
+            fl[0] |= <uint32_t>f
+            return r
     if fpcr & FPCR_FZ:
         a = fp_flush_in(a, fmt, fpcr, fl)
     if fp_is_nan(a, fmt):

@@ -33,15 +33,17 @@ cdef inline int op_SVC(CPU* c, Insn* i) noexcept nogil:
     return JUMP
 
 cdef inline int op_HVC(CPU* c, Insn* i) noexcept nogil:
-    # EL2 is absent, so HVC is UNDEFINED except as the PSCI conduit, which the board answers.
-    if c.el == 0 or not is_psci_call(c.x[0]):
+    # EL2 is absent: the board's firmware answers HVC from EL1 as the PSCI conduit, every
+    # function ID (unknown ones return NOT_SUPPORTED, as QEMU's virt does).
+    if c.el == 0:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4
     return JUMP
 
 cdef inline int op_SMC(CPU* c, Insn* i) noexcept nogil:
-    if c.el == 0 or not is_psci_call(c.x[0]):
+    # PSCI over SMC too (QEMU's virt UNDEFs SMC without EL3; firmware for other boards uses it).
+    if c.el == 0:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4

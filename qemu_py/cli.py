@@ -302,30 +302,15 @@ def _opt_D(o: Options, arg: str) -> None:
 
 
 def _opt_plugin(o: Options, arg: str) -> None:
-    path = None
-    args = []
-    for k, part in enumerate(_split_opts(arg)):
-        if k == 0 and "=" not in part:
-            path = part
-            continue
-        if "=" not in part:
-            raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' "
-                             "(expected key=value)")
-        key, value = part.split("=", 1)
-        if not key:
-            raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' (empty name)")
-        if key == "file":
-            path = value
-        elif key == "arg":                  # the old form: arg="k=v"
-            if "=" not in value:
-                raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' "
-                                 "(expected arg=key=value)")
-            args.append(value)
-        else:
-            args.append(f"{key}={value}")
-    if not path:
-        raise UsageError(f"-plugin {arg}: no plugin file given")
-    o.config.plugins.append((path, args))
+    # QEMU's -plugin syntax (plugin-api.md §4.1); a path given again adds arguments.
+    from . import plugins
+    specs = [plugins.PluginSpec(path, list(args)) for path, args in o.config.plugins]
+    try:
+        plugins.parse_option(arg, specs)
+    except plugins.PluginHelp:
+        o.info = plugins.HELP
+        return
+    o.config.plugins = [(spec.path, spec.args) for spec in specs]
 
 
 def _opt_icount(o: Options, arg: str) -> None:
@@ -494,10 +479,16 @@ def _stuck_message(machine, reason: str) -> str:
             f"(vCPU {k} in WFI at PC {pc - 4:#x}, last ESR {esr:#x})")
 
 
-def _install_plugins(machine, cfg: MachineConfig) -> None:
-    """Load the -plugin libraries into the machine (the plugin support comes separately)."""
-    if cfg.plugins:
-        raise UsageError(f"-plugin {cfg.plugins[0][0]}: plugins are not supported yet")
+def _install_plugins(machine, cfg: MachineConfig, log=None):
+    """Load the -plugin libraries into the machine (qemu_py/plugins.py) and initialise the
+    vCPUs for them. Returns the PluginHost, or None without plugins."""
+    if not cfg.plugins:
+        return None
+    from .plugins import PluginHost, PluginSpec, open_outs
+    host = PluginHost(machine, open_outs(cfg.log_file, log), symbols_from=cfg.kernel)
+    host.load([PluginSpec(path, list(args)) for path, args in cfg.plugins])
+    host.start()
+    return host
 
 
 def run(machine, console, log=None) -> int:
@@ -545,7 +536,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .log import Log
         from .machine import Machine
         machine = Machine(cfg)
-        _install_plugins(machine, cfg)
         if cfg.log_items:
             log = Log(cfg.log_items, cfg.log_file)
             log.attach(machine.read_phys)
@@ -557,9 +547,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             machine.on_output = _stdout_writer()
             from .console import Console
             console = Console.open(mux=cfg.serial == "mon:stdio")
+        plugin_host = _install_plugins(machine, cfg, log)
         for sig in (signal.SIGTERM, signal.SIGHUP):
             old_handlers[sig] = signal.signal(sig, _terminate)
-        return run(machine, console, log)
+        status = run(machine, console, log)
+        if plugin_host is not None:
+            plugin_host.atexit()        # the plugins' reports
+        return status
     except QemuPyError as e:
         _error(str(e))
         return 1

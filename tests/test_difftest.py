@@ -8,14 +8,12 @@ A failure prints the sequence and the differences; replay it with tools/difftest
 
 import collections
 import os
-import random
 import tempfile
 
 import pytest
 
-from tests.difftest import build, gen, run
+from tests.difftest import SEED, build, gen, run
 
-SEED = int(os.environ.get("QEMU_PY_DIFF_SEED", random.randrange(1 << 32)))
 TOTAL = int(os.environ.get("QEMU_PY_DIFF_SEQS", "20000"))
 
 # Shares of TOTAL per group: each group's classes (see gen.CLASSES), and everything mixed.
@@ -23,6 +21,17 @@ SHARES = {"dp_imm": 3, "dp_reg": 4, "sys": 1, "branch": 2, "ldst": 4, "atomic": 
 
 pytestmark = pytest.mark.skipif(bool(build.tools_present()),
                                 reason=f"missing tools: {build.tools_present()}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def announce_seed(request):
+    """Show the seed even when every test passes and output is captured."""
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    tr = request.config.pluginmanager.get_plugin("terminalreporter")
+    if capman is not None and tr is not None:
+        with capman.global_and_fixture_disabled():
+            tr.write_line(f"\ndifftest: seed {SEED} (QEMU_PY_DIFF_SEED), {TOTAL} sequences "
+                          f"(QEMU_PY_DIFF_SEQS)")
 
 
 def group_count(group: str) -> int:

@@ -58,3 +58,27 @@ def test_pip_install_into_fresh_venv(tmp_path):
                              capture_output=True, text=True, cwd=tmp_path, check=True)
     folder = pathlib.Path(include.stdout.strip())
     assert folder.is_relative_to(venv) and (folder / "plugin.h").is_file()
+
+
+# Import name -> distribution name, where they differ.
+DISTRIBUTIONS = {"elftools": "pyelftools"}
+
+
+def test_third_party_imports_are_dependencies():
+    import ast
+    declared = set(re.findall(r'"([A-Za-z0-9_.-]+)"',
+                              re.search(r"dependencies = \[(.*?)\]", PYPROJECT).group(1)))
+    needed = set()
+    for path in (ROOT / "qemu_py").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "qemu_py":
+                    needed.add(DISTRIBUTIONS.get(top, top))
+    assert needed <= declared, f"add to dependencies in pyproject.toml: {sorted(needed - declared)}"

@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from tests.difftest import gen, run  # noqa: E402
+from tests.difftest import run  # noqa: E402
 
 SHARES = {"dp_imm": 3, "dp_reg": 4, "sys": 1, "branch": 2, "ldst": 4, "atomic": 2, "mixed": 4}
 

@@ -327,6 +327,18 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_ORR_shift(c, i)
     elif op == OP_PERMUTE:
         return op_PERMUTE(c, i)
+    elif op == OP_PLUGIN_ADD:
+        return op_PLUGIN_ADD(c, i)
+    elif op == OP_PLUGIN_CB:
+        return op_PLUGIN_CB(c, i)
+    elif op == OP_PLUGIN_COND_CB:
+        return op_PLUGIN_COND_CB(c, i)
+    elif op == OP_PLUGIN_MEM_OFF:
+        return op_PLUGIN_MEM_OFF(c, i)
+    elif op == OP_PLUGIN_MEM_ON:
+        return op_PLUGIN_MEM_ON(c, i)
+    elif op == OP_PLUGIN_STORE:
+        return op_PLUGIN_STORE(c, i)
     elif op == OP_PMULL:
         return op_PMULL(c, i)
     elif op == OP_RBIT:

@@ -292,6 +292,8 @@ cdef int decode_simd_two_misc_fp(uint32_t insn, Insn* r, bint scalar) noexcept n
         r.sf = 0
     elif sz and not q and not (opcode == 0b10110 or opcode == 0b10111):
         return DEC_UNDEF
+    if (opcode == 0b10110 or opcode == 0b10111) and a:
+        return DEC_UNDEF
     if opcode == 0b10110:
         # FCVTN/FCVTN2 (U=0), FCVTXN/FCVTXN2 (U=1, from double only)
         if u and not sz:

@@ -706,16 +706,17 @@ class Builder:
     def g_ldst_excl(self):
         rng = self.rng
         kind = rng.choice(("pair", "pair", "ppair", "ppair", "solo_ld", "solo_st", "clrex"))
+        in_region = bool(self.regions)          # before emit() closes any region
         if kind == "clrex":
             self.emit("clrex")
-            if not self.regions:
+            if not in_region:
                 self.monitor = "clear"
             elif self.monitor != "clear":
                 self.monitor = "unknown"        # the clear may be skipped
             return
         if kind == "solo_st" and self.monitor != "clear":
             kind = "pair"
-        pair = kind == "ppair"
+        pair = kind == "ppair" or (kind.startswith("solo") and rng.random() < 0.3)
         size = rng.choice((4, 8)) if pair else rng.choice((1, 2, 4, 8))
         sf = 1 if size == 8 else 0
         total = 2 * size if pair else size
@@ -734,25 +735,25 @@ class Builder:
         base, _ = self.address(total, align=total)
         rt = self._rt(exclude=(base,))
         rt2 = self._rt(exclude=(rt, base))
-        data = f"{R(rt, sf)}, {R(rt2, sf)}" if kind == "ppair" else R(rt, sf)
+        data = f"{R(rt, sf)}, {R(rt2, sf)}" if pair else R(rt, sf)
         ld = f"ld{a}{ldx} {data}, [{RS(base)}]"
         if kind == "solo_ld":
             self.emit(ld)
-            self.monitor = "unknown" if self.regions else "open"
+            self.monitor = "unknown" if in_region else "open"
         else:
             # Store back new data (or the same) from other registers, status distinct from all.
             st1 = self._rt(exclude=(base,))
             st2 = self._rt(exclude=(base,))
             rs = self._rt(exclude=(base, st1, st2, 31))
-            sdata = f"{R(st1, sf)}, {R(st2, sf)}" if kind == "ppair" else R(st1, sf)
+            sdata = f"{R(st1, sf)}, {R(st2, sf)}" if pair else R(st1, sf)
             self.emit(ld, f"st{l}{stx} {R(rs, 0)}, {sdata}, [{RS(base)}]")
-            if not self.regions:
+            if not in_region:
                 self.monitor = "clear"
             elif self.monitor != "clear":
                 self.monitor = "unknown"
             self.wr(rs)
         self.wr(rt)
-        if kind == "ppair":
+        if pair:
             self.wr(rt2)
 
     def g_ldst_acqrel(self):

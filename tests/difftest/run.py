@@ -6,7 +6,6 @@ the seed, the group and the sequence's index (see tools/difftest.py).
 """
 
 import bisect
-import os
 import struct
 import subprocess
 import tempfile
@@ -66,12 +65,17 @@ class HarnessError(Exception):
     """The reference run itself failed: a generator or harness bug, not a qemu_py one."""
 
 
-def run_reference(elf: str, out_len: int) -> bytes:
-    r = subprocess.run(["qemu-aarch64", "-cpu", "max", elf], capture_output=True, timeout=300)
-    if r.returncode != 0 or len(r.stdout) != out_len:
-        raise HarnessError(f"qemu-aarch64 exited {r.returncode} with {len(r.stdout)} of {out_len} "
-                           f"bytes: {r.stderr.decode(errors='replace')[:2000]}")
-    return r.stdout
+def start_reference(elf: str) -> subprocess.Popen:
+    return subprocess.Popen(["qemu-aarch64", "-cpu", "max", elf], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+
+
+def reference_output(proc: subprocess.Popen, out_len: int) -> bytes:
+    out, err = proc.communicate(timeout=300)
+    if proc.returncode != 0 or len(out) != out_len:
+        raise HarnessError(f"qemu-aarch64 exited {proc.returncode} with {len(out)} of {out_len} "
+                           f"bytes: {err.decode(errors='replace')[:2000]}")
+    return out
 
 
 TABLES = 0x44000000             # page tables for the MMU runs, out of the program's way
@@ -272,17 +276,18 @@ def run_batch(seed: int, group: str, first: int, count: int, workdir: Optional[s
         elf = build.build(seqs, wd)
         t2 = time.perf_counter()
         out_len = Layout(count).out_len
-        proc = subprocess.Popen(["qemu-aarch64", "-cpu", "max", elf], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        if inject:
-            got, faults = run_qemu_py_injected(elf, count, out_len, cpu)
-        else:
-            got, faults = run_qemu_py(elf, count, out_len, cpu, mmu)
+        proc = start_reference(elf)             # runs while qemu_py does
+        try:
+            if inject:
+                got, faults = run_qemu_py_injected(elf, count, out_len, cpu)
+            else:
+                got, faults = run_qemu_py(elf, count, out_len, cpu, mmu)
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
         t3 = time.perf_counter()
-        ref, err = proc.communicate(timeout=300)
-        if proc.returncode != 0 or len(ref) != out_len:
-            raise HarnessError(f"qemu-aarch64 exited {proc.returncode} with {len(ref)} of "
-                               f"{out_len} bytes: {err.decode(errors='replace')[:2000]}")
+        ref = reference_output(proc, out_len)
         t4 = time.perf_counter()
     result = BatchResult(seed, group, seqs)
     result.mismatches = compare(seed, group, seqs, ref, got, faults)
@@ -329,4 +334,4 @@ def reference_batch(seed: int, group: str, count: int, workdir: str):
     """Generate and run a batch under qemu-aarch64 only: (sequences, output bytes)."""
     seqs = generate(seed, count, group, DATA_BASE)
     elf = build.build(seqs, workdir)
-    return seqs, run_reference(elf, Layout(count).out_len)
+    return seqs, reference_output(start_reference(elf), Layout(count).out_len)

@@ -192,6 +192,8 @@ cdef int decode_system(uint32_t insn, Insn* r) noexcept nogil:
         r.imm = key
         r.rd = reg_r(rt)
         return DEC_END if sys_op_ends_block(key) else DEC_OK
+    if op0 == 0:
+        return DEC_UNDEF                                     # L=1, op0=0: TME space, absent
     r.imm = key
     if l:
         r.op = OP_MRS

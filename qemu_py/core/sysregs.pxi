@@ -6,6 +6,7 @@ cdef enum:
     SCTLR_UMA = 1 << 9
     SCTLR_DZE = 1 << 14
     SCTLR_UCT = 1 << 15
+    SCTLR_NTWI = 1 << 16
     SCTLR_UCI = 1 << 26
 
 cdef inline uint32_t sysreg_key(uint32_t op0, uint32_t op1, uint32_t crn, uint32_t crm,
@@ -287,8 +288,8 @@ cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:
     cdef uint32_t crn = (key >> 7) & 0xf
     cdef uint32_t crm = (key >> 3) & 0xf
     cdef uint32_t op2 = key & 7
-    cdef uint64_t base, pa
-    cdef uint32_t fsc = 0, k
+    cdef uint64_t base, pa, leaf
+    cdef uint32_t fsc = 0, k, perms
     cdef bint ends = sys_op_ends_block(key)
     if crn == 8:                                             # TLBI: any form drops everything
         if c.el == 0:
@@ -304,10 +305,14 @@ cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:
     elif crn == 7 and crm == 8 and op1 == 0 and op2 < 4:     # AT S1E1R/W, S1E0R/W
         if c.el == 0:
             return raise_undef(c, i)
-        if translate_va(c, arg, ACC_WRITE if op2 & 1 else ACC_READ, MEM_UNPRIV if op2 & 2 else 0, &pa, &fsc):
-            c.par_el1 = pa & <uint64_t>0xfffffffff000
+        leaf = 0
+        if not (c.sctlr_el1 & SCTLR_M):
+            c.par_el1 = mmu_par(c, arg, 0)
+        elif mmu_walk_leaf(c, arg, (op2 & 2) != 0, ACC_WRITE if op2 & 1 else ACC_READ, &pa,
+                           &perms, &fsc, &leaf):
+            c.par_el1 = mmu_par(c, pa, leaf)
         else:
-            c.par_el1 = 1 | (fsc << 1)
+            c.par_el1 = 1 | (fsc << 1) | (1 << 11)          # F, FST; bit 11 RES1
     elif crn == 7 and (crm == 1 or crm == 5 or crm == 6 or crm == 10 or crm == 11 or crm == 12
                        or crm == 14):
         # Instruction and data cache maintenance: our caches are always coherent. IC

@@ -31,7 +31,9 @@ include "core/a64_simd_fp.pxi"
 include "core/a64_simd_ldst.pxi"
 include "core/a64_simd_move.pxi"
 include "core/a64_simd_int.pxi"
+include "core/a64_simd_fpvec.pxi"
 include "core/a64_fp_scalar.pxi"
+include "core/plugin_runtime.pxi"
 include "core/translate.pxi"
 include "core/_dispatch.pxi"
 include "core/loop.pxi"
@@ -40,7 +42,7 @@ include "core/loop.pxi"
 STOP_REASONS = {
     STOP_NONE: "none", STOP_BUDGET: "budget", STOP_POWEROFF: "poweroff", STOP_RESET: "reset",
     STOP_EXIT: "exit", STOP_EXC_LOOP: "exception-loop", STOP_DRAIN: "drain",
-    STOP_BREAK: "break", STOP_WFI: "wfi",
+    STOP_BREAK: "break", STOP_WFI: "wfi", STOP_PLUGIN: "plugin",
 }
 
 LOG_FLAGS = {"in_asm": LOG_IN_ASM, "exec": LOG_EXEC, "int": LOG_INT}
@@ -103,8 +105,10 @@ cdef class Core:
 
     def __dealloc__(self):
         if self.m != NULL:
+            plugin_machine_gone(self.m)
             if self.m.tb_hash != NULL:
                 tb_flush(self.m)
+                tb_reap(self.m)
             free(self.m.tb_hash)
             free(self.m.code_pages)
             free(self.m.ram)
@@ -318,7 +322,9 @@ cdef class Core:
         cdef Mach* m = self.m
         m.stop_reason = STOP_NONE
         with nogil:
-            total = machine_run(m, budget)
+            total = machine_run_plugins(m, budget) if m.plugin_mask else machine_run(m, budget)
+        if m.stop_reason == STOP_PLUGIN:
+            plugin_raise_fatal()
         if m.stop_reason == STOP_NONE:
             m.stop_reason = STOP_BUDGET
         return STOP_REASONS[m.stop_reason], total
@@ -402,3 +408,7 @@ cdef uint64_t* field_ptr(CPU* c, str name) except NULL:
     else:
         raise KeyError(f"unknown register {name!r}")
     return p
+
+
+include "core/plugin_api.pxi"
+include "core/plugin_host.pxi"

@@ -302,30 +302,15 @@ def _opt_D(o: Options, arg: str) -> None:
 
 
 def _opt_plugin(o: Options, arg: str) -> None:
-    path = None
-    args = []
-    for k, part in enumerate(_split_opts(arg)):
-        if k == 0 and "=" not in part:
-            path = part
-            continue
-        if "=" not in part:
-            raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' "
-                             "(expected key=value)")
-        key, value = part.split("=", 1)
-        if not key:
-            raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' (empty name)")
-        if key == "file":
-            path = value
-        elif key == "arg":                  # the old form: arg="k=v"
-            if "=" not in value:
-                raise UsageError(f"-plugin {arg}: malformed plugin option '{part}' "
-                                 "(expected arg=key=value)")
-            args.append(value)
-        else:
-            args.append(f"{key}={value}")
-    if not path:
-        raise UsageError(f"-plugin {arg}: no plugin file given")
-    o.config.plugins.append((path, args))
+    # QEMU's -plugin syntax (plugin-api.md §4.1); a path given again adds arguments.
+    from . import plugins
+    specs = [plugins.PluginSpec(path, list(args)) for path, args in o.config.plugins]
+    try:
+        plugins.parse_option(arg, specs)
+    except plugins.PluginHelp:
+        o.info = plugins.HELP
+        return
+    o.config.plugins = [(spec.path, spec.args) for spec in specs]
 
 
 def _opt_icount(o: Options, arg: str) -> None:
@@ -464,9 +449,6 @@ def parse(argv: List[str]) -> Options:
         cfg.serial = "mon:stdio"
     if cfg.kernel is None:
         raise UsageError("no -kernel given: qemu_py has no firmware to boot without one")
-    if cfg.plugins:
-        path = cfg.plugins[0][0]
-        raise UsageError(f"-plugin {path}: plugins are not supported yet")
     return o
 
 
@@ -495,6 +477,18 @@ def _stuck_message(machine, reason: str) -> str:
                 f"again and again, vector {pc:#x} (VBAR_EL1 {core.get_reg(k, 'vbar_el1'):#x})")
     return (f"guest halted: every vCPU waits for an interrupt that cannot come "
             f"(vCPU {k} in WFI at PC {pc - 4:#x}, last ESR {esr:#x})")
+
+
+def _install_plugins(machine, cfg: MachineConfig, log=None):
+    """Load the -plugin libraries into the machine (qemu_py/plugins.py) and initialise the
+    vCPUs for them. Returns the PluginHost, or None without plugins."""
+    if not cfg.plugins:
+        return None
+    from .plugins import PluginHost, PluginSpec, open_outs
+    host = PluginHost(machine, open_outs(cfg.log_file, log), symbols_from=cfg.kernel)
+    host.load([PluginSpec(path, list(args)) for path, args in cfg.plugins])
+    host.start()
+    return host
 
 
 def run(machine, console, log=None) -> int:
@@ -553,9 +547,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             machine.on_output = _stdout_writer()
             from .console import Console
             console = Console.open(mux=cfg.serial == "mon:stdio")
+        plugin_host = _install_plugins(machine, cfg, log)
         for sig in (signal.SIGTERM, signal.SIGHUP):
             old_handlers[sig] = signal.signal(sig, _terminate)
-        return run(machine, console, log)
+        status = run(machine, console, log)
+        if plugin_host is not None:
+            plugin_host.atexit()        # the plugins' reports
+        return status
     except QemuPyError as e:
         _error(str(e))
         return 1
@@ -568,6 +566,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Quit:
         return 0
     except BrokenPipeError:
+        _silence_stdout()
         return 1
     finally:
         if console is not None:
@@ -603,11 +602,18 @@ def _error(message: str) -> None:
     sys.stderr.flush()
 
 
+def _silence_stdout() -> None:
+    # The reader of stdout went away: drop what is left rather than fail again at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def entry_point() -> None:
     """The qemu-py-system console script."""
     status = main()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        pass
+        _silence_stdout()
     sys.exit(status)

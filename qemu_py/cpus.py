@@ -7,7 +7,7 @@ CORTEX_A57 = {
     "ctr": 0x8444C004,
     "dczid": 4,                     # DC ZVA zeroes 64 bytes
     "clidr": 0x0A200023,
-    "id_aa64pfr0": 0x00FF0011,      # EL0, EL1 AArch64 only; FP and AdvSIMD not implemented (0xF)
+    "id_aa64pfr0": 0x00000011,      # EL0, EL1 AArch64 only; FP and AdvSIMD implemented (0)
     "id_aa64pfr1": 0,
     "id_aa64dfr0": 0x10305006,      # debug v8, 6 breakpoints, 4 watchpoints, no PMU
     "id_aa64isar0": 0x00010000,     # CRC32

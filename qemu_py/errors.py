@@ -11,3 +11,7 @@ class ConfigError(QemuPyError):
 
 class GuestError(QemuPyError):
     """The guest ended in a state it cannot leave (an exception loop, a wait with no wake-up)."""
+
+
+class PluginError(QemuPyError):
+    """A native plugin could not be loaded, or misused the plugin API (the run stops)."""

@@ -78,6 +78,7 @@ class Log:
             self.stream = stream if stream is not None else sys.stderr
         self._read_phys = None
         self._disasm = None
+        self._took_exception = set()       # vCPUs that have taken an exception
 
     def core_mask(self, flags) -> int:
         """The core's log mask for these items, given qemu_py._core.LOG_FLAGS."""
@@ -107,9 +108,13 @@ class Log:
                 out.append(f"Trace {cpu}: {a:#014x} [{0:016x}/{pc:016x}/{0:08x}/{0:08x}] \n")
             elif kind == "exception":
                 out.append(_exception(cpu, pc, a, b, c, d))
+                self._took_exception.add(cpu)
             elif kind == "hostcall":
+                # QEMU names the target EL of the vCPU's last exception here (0 before any).
+                to_el = 1 if cpu in self._took_exception else 0
                 out.append(f"Taking exception 16 [Semihosting call] on CPU {cpu}\n"
-                           f"...from EL1 to EL0\n...handling as semihosting call {a:#x}\n")
+                           f"...from EL1 to EL{to_el}\n"
+                           f"...handling as semihosting call {a:#x}\n")
         if out:
             self.stream.write("".join(out))
             self.stream.flush()

@@ -31,7 +31,7 @@ class Machine:
                               "could not be allocated") from None
         self.core.map_gic(virt.GIC_DIST_BASE, virt.GIC_CPU_BASE)
         self.core.map_uart(virt.UART_BASE, virt.UART_IRQ)
-        if config.icount_shift is not None:
+        if config.icount_shift is not None and config.icount_shift >= 0:   # -1: shift=auto
             self.core.icount_shift = config.icount_shift
         self.core.semihosting = config.semihosting
         self.core.features = sum(_core.FEATURES[f] for f in cpus.FEATURES[config.cpu])

@@ -8,14 +8,12 @@ A failure prints the sequence and the differences; replay it with tools/difftest
 
 import collections
 import os
-import random
 import tempfile
 
 import pytest
 
-from tests.difftest import build, gen, run
+from tests.difftest import SEED, build, gen, run
 
-SEED = int(os.environ.get("QEMU_PY_DIFF_SEED", random.randrange(1 << 32)))
 TOTAL = int(os.environ.get("QEMU_PY_DIFF_SEQS", "20000"))
 
 # Shares of TOTAL per group: each group's classes (see gen.CLASSES), and everything mixed.
@@ -25,25 +23,15 @@ pytestmark = pytest.mark.skipif(bool(build.tools_present()),
                                 reason=f"missing tools: {build.tools_present()}")
 
 
-# --- temporary gating while the dp and ldst groups land (to be removed when they have) ---------
-
-_HARNESS = ["adrp x30, .", "add x30, x30, #0x10", "ldr x0, [x30, #256]", "ldp x0, x1, [x30, #16]",
-            "stp x0, x1, [x30, #16]", "str x0, [x30, #256]", "mov sp, x0", "mov x1, sp",
-            "msr nzcv, x0", "mrs x0, nzcv", "msr tpidr_el0, x30", "mrs x0, tpidr_el0", "clrex"]
-_missing_cache = {}
-
-
-def missing_classes(group):
-    """Classes (and 'harness') whose sample encodings the core still decodes as UNDEF."""
-    from qemu_py import _core
-    from tests.difftest import asm
-    if not _missing_cache:
-        undef = lambda words: any(_core.decode(w)[0] == "UNDEF" for _, w in words)
-        _missing_cache["harness"] = undef(asm.assemble(_HARNESS))
-        for cls, words in asm.class_samples(1, 40).items():
-            _missing_cache[cls] = undef(words)
-    want = ["harness"] + list(gen.group_weights(group))
-    return [c for c in want if _missing_cache[c]]
+@pytest.fixture(scope="module", autouse=True)
+def announce_seed(request):
+    """Show the seed even when every test passes and output is captured."""
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    tr = request.config.pluginmanager.get_plugin("terminalreporter")
+    if capman is not None and tr is not None:
+        with capman.global_and_fixture_disabled():
+            tr.write_line(f"\ndifftest: seed {SEED} (QEMU_PY_DIFF_SEED), {TOTAL} sequences "
+                          f"(QEMU_PY_DIFF_SEQS)")
 
 
 def group_count(group: str) -> int:
@@ -59,11 +47,8 @@ def summarize(mismatches, seqs) -> str:
 
 
 @pytest.mark.parametrize("group", list(SHARES), ids=lambda g: f"{g}-seed{SEED}")
-def test_against_qemu_user(group, request):
-    missing = missing_classes(group)
-    if missing:
-        request.applymarker(pytest.mark.xfail(reason=f"not decoded yet: {missing}", strict=False))
-    count = group_count(group) if not missing else min(group_count(group), 300)
+def test_against_qemu_user(group):
+    count = group_count(group)
     mismatches, seqs = [], []
     for first in range(0, count, run.BATCH):
         res = run.run_batch(SEED, group, first, min(run.BATCH, count - first))
@@ -76,6 +61,17 @@ def test_against_qemu_user(group, request):
         shown = "\n\n".join(m.report() for m in mismatches[:4])
         pytest.fail(f"{len(mismatches)} of {count} sequences differ (seed {SEED}, group {group})"
                     f"\n{summarize(mismatches, seqs)}\n\n{shown}", pytrace=False)
+
+
+@pytest.mark.parametrize("granule", list(run.GRANULES), ids=lambda g: f"{g}-seed{SEED}")
+def test_against_qemu_user_with_mmu(granule):
+    """The same with qemu_py's MMU on (identity map; pages and blocks), so every load and store
+    goes through table walks and the soft TLB's translated path."""
+    res = run.run_batch(SEED, "mixed", 0, 1000, mmu=granule)
+    if res.mismatches:
+        pytest.fail(f"{len(res.mismatches)} of 1000 sequences differ with the MMU on "
+                    f"({granule} granule, seed {SEED}, group mixed)\n\n"
+                    + "\n\n".join(m.report() for m in res.mismatches[:3]), pytrace=False)
 
 
 def test_generator_model_matches_reference():

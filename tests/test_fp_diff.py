@@ -274,6 +274,259 @@ def gen_fp_cvt(rng):
     return [f"{rng.choice(['scvtf', 'ucvtf'])} {t}{d}, {r}{xr}, #{fb}"], x
 
 
+# Advanced SIMD integer.
+
+INT3 = ["shadd", "uhadd", "sqadd", "uqadd", "srhadd", "urhadd", "shsub", "uhsub", "sqsub", "uqsub",
+        "cmgt", "cmhi", "cmge", "cmhs", "sshl", "ushl", "sqshl", "uqshl", "srshl", "urshl",
+        "sqrshl", "uqrshl", "smax", "umax", "smin", "umin", "sabd", "uabd", "saba", "uaba",
+        "add", "sub", "cmtst", "cmeq", "mla", "mls", "mul", "smaxp", "umaxp", "sminp", "uminp",
+        "sqdmulh", "sqrdmulh", "addp", "pmul"]
+NO_D = {"shadd", "uhadd", "srhadd", "urhadd", "shsub", "uhsub", "smax", "umax", "smin", "umin",
+        "sabd", "uabd", "saba", "uaba", "mla", "mls", "mul", "smaxp", "umaxp", "sminp", "uminp",
+        "sqdmulh", "sqrdmulh", "pmul"}
+
+
+def gen_simd_int3(rng):
+    d, n, m = vr(rng), vr(rng), vr(rng)
+    if rng.random() < 0.2:
+        q = rng.randrange(2)
+        t = "16b" if q else "8b"
+        op = rng.choice(["and", "bic", "orr", "orn", "eor", "bsl", "bit", "bif"])
+        return [f"{op} v{d}.{t}, v{n}.{t}, v{m}.{t}"], None
+    op = rng.choice(INT3)
+    if op == "pmul":
+        sizes = (0,)
+    elif op in ("sqdmulh", "sqrdmulh"):
+        sizes = (1, 2)
+    elif op in NO_D:
+        sizes = (0, 1, 2)
+    else:
+        sizes = (0, 1, 2, 3)
+    if rng.random() < 0.2 and op in ("sqadd", "uqadd", "sqsub", "uqsub", "sqshl", "uqshl",
+                                     "sqrshl", "uqrshl", "sqdmulh", "sqrdmulh", "add", "sub",
+                                     "cmeq", "cmgt", "cmhi", "cmge", "cmhs", "cmtst", "sshl",
+                                     "ushl", "srshl", "urshl"):
+        size = rng.choice(sizes)
+        if op not in ("sqadd", "uqadd", "sqsub", "uqsub", "sqshl", "uqshl", "sqrshl", "uqrshl",
+                      "sqdmulh", "sqrdmulh"):
+            size = 3
+        l = "bhsd"[size]
+        return [f"{op} {l}{d}, {l}{n}, {l}{m}"], None
+    size, q, t = arr(rng, sizes)
+    return [f"{op} v{d}.{t}, v{n}.{t}, v{m}.{t}"], None
+
+
+def gen_simd_int2(rng):
+    d, n = vr(rng), vr(rng)
+    c = rng.randrange(6)
+    if c == 0:
+        op = rng.choice(["cmgt", "cmeq", "cmlt", "cmge", "cmle", "abs", "neg", "sqabs", "sqneg",
+                         "cls", "clz", "suqadd", "usqadd"])
+        sizes = (0, 1, 2) if op in ("cls", "clz") else (0, 1, 2, 3)
+        size, q, t = arr(rng, sizes)
+        zero = ", #0" if op.startswith("cm") else ""
+        return [f"{op} v{d}.{t}, v{n}.{t}{zero}"], None
+    if c == 1:
+        q = rng.randrange(2)
+        t = "16b" if q else "8b"
+        return [f"{rng.choice(['cnt', 'not', 'rbit'])} v{d}.{t}, v{n}.{t}"], None
+    if c == 2:
+        op = rng.choice(["rev16", "rev32", "rev64"])
+        sizes = {"rev16": (0,), "rev32": (0, 1), "rev64": (0, 1, 2)}[op]
+        size, q, t = arr(rng, sizes)
+        return [f"{op} v{d}.{t}, v{n}.{t}"], None
+    if c == 3:
+        size = rng.randrange(3)
+        q = rng.randrange(2)
+        op = rng.choice(["xtn", "sqxtn", "uqxtn", "sqxtun"])
+        if rng.random() < 0.2 and op != "xtn":
+            return [f"{op} {'bhs'[size]}{d}, {'hsd'[size]}{n}"], None
+        return [f"{op}{'2' if q else ''} v{d}.{ARR[size][q]}, v{n}.{ARR[size + 1][1]}"], None
+    if c == 4:
+        size = rng.randrange(3)
+        q = rng.randrange(2)
+        op = rng.choice(["saddlp", "uaddlp", "sadalp", "uadalp"])
+        return [f"{op} v{d}.{ARR[size + 1][q] or '1d'}, v{n}.{ARR[size][q]}"], None
+    if rng.random() < 0.5:
+        size = rng.randrange(3)
+        q = rng.randrange(2)
+        return [f"shll{'2' if q else ''} v{d}.{ARR[size + 1][1]}, v{n}.{ARR[size][q]}, #{8 << size}"], None
+    if rng.random() < 0.3:
+        l = rng.choice("bhsd")
+        return [f"{rng.choice(['sqabs', 'sqneg', 'suqadd', 'usqadd'])} {l}{d}, {l}{n}"], None
+    op = rng.choice(["cmgt", "cmeq", "cmlt", "cmge", "cmle", "abs", "neg"])
+    zero = ", #0" if op.startswith("cm") else ""
+    return [f"{op} d{d}, d{n}{zero}"], None
+
+
+def gen_simd_across(rng):
+    d, n = vr(rng), vr(rng)
+    op = rng.choice(["addv", "smaxv", "umaxv", "sminv", "uminv", "saddlv", "uaddlv"])
+    size, q, t = arr(rng, (0, 1, 2))
+    if size == 2:
+        q, t = 1, "4s"
+    dst = "bhsd"[size + (1 if "addl" in op else 0)]
+    if rng.random() < 0.15:
+        return [f"addp d{d}, v{n}.2d"], None
+    return [f"{op} {dst}{d}, v{n}.{t}"], None
+
+
+def gen_simd_shift(rng):
+    d, n = vr(rng), vr(rng)
+    c = rng.randrange(4)
+    if c == 0:
+        op = rng.choice(["sshr", "ushr", "ssra", "usra", "srshr", "urshr", "srsra", "ursra",
+                         "shl", "sli", "sri", "sqshl", "uqshl", "sqshlu"])
+        size, q, t = arr(rng)
+        es = 8 << size
+        sh = rng.randrange(es) if op in ("shl", "sli", "sqshl", "uqshl", "sqshlu") else rng.randint(1, es)
+        if rng.random() < 0.2:
+            if op in ("sqshl", "uqshl", "sqshlu"):
+                l = "bhsd"[size]
+                return [f"{op} {l}{d}, {l}{n}, #{sh}"], None
+            return [f"{op} d{d}, d{n}, #{rng.randint(1, 63) if op != 'shl' else rng.randrange(64)}"], None
+        return [f"{op} v{d}.{t}, v{n}.{t}, #{sh}"], None
+    if c == 1:
+        op = rng.choice(["shrn", "rshrn", "sqshrn", "sqrshrn", "uqshrn", "uqrshrn", "sqshrun", "sqrshrun"])
+        size = rng.randrange(3)
+        q = rng.randrange(2)
+        sh = rng.randint(1, 8 << size)
+        if rng.random() < 0.2 and op not in ("shrn", "rshrn"):
+            return [f"{op} {'bhs'[size]}{d}, {'hsd'[size]}{n}, #{sh}"], None
+        return [f"{op}{'2' if q else ''} v{d}.{ARR[size][q]}, v{n}.{ARR[size + 1][1]}, #{sh}"], None
+    if c == 2:
+        op = rng.choice(["sshll", "ushll"])
+        size = rng.randrange(3)
+        q = rng.randrange(2)
+        return [f"{op}{'2' if q else ''} v{d}.{ARR[size + 1][1]}, v{n}.{ARR[size][q]}, #{rng.randrange(8 << size)}"], None
+    op = rng.choice(["saddl", "uaddl", "saddw", "uaddw", "ssubl", "usubl", "ssubw", "usubw",
+                     "sabal", "uabal", "sabdl", "uabdl", "smlal", "umlal", "smlsl", "umlsl",
+                     "smull", "umull", "sqdmlal", "sqdmlsl", "sqdmull", "addhn", "raddhn",
+                     "subhn", "rsubhn", "pmull"])
+    size = rng.randrange(3) if op != "pmull" else 0
+    if op.startswith("sqd"):
+        size = rng.choice([1, 2])
+    q = rng.randrange(2)
+    m = vr(rng)
+    sfx = "2" if q else ""
+    wide = ARR[size + 1][1]
+    narrow = ARR[size][q]
+    if op.startswith("sqd") and rng.random() < 0.3:
+        return [f"{op} {'sd'[size - 1]}{d}, {'hs'[size - 1]}{n}, {'hs'[size - 1]}{m}"], None
+    if op.endswith("hn"):
+        return [f"{op}{sfx} v{d}.{narrow}, v{n}.{wide}, v{m}.{wide}"], None
+    if op.endswith("w"):
+        return [f"{op}{sfx} v{d}.{wide}, v{n}.{wide}, v{m}.{narrow}"], None
+    return [f"{op}{sfx} v{d}.{wide}, v{n}.{narrow}, v{m}.{narrow}"], None
+
+
+def gen_simd_elem(rng):
+    d, n = vr(rng), vr(rng)
+    c = rng.randrange(3)
+    if c == 0:
+        op = rng.choice(["mul", "mla", "mls", "sqdmulh", "sqrdmulh"])
+        size = rng.choice([1, 2])
+        q = rng.randrange(2)
+        m = rng.randrange(16 if size == 1 else 32)
+        idx = rng.randrange(8 if size == 1 else 4)
+        if rng.random() < 0.2 and op.startswith("sq"):
+            return [f"{op} {'hs'[size - 1]}{d}, {'hs'[size - 1]}{n}, v{m}.{'hs'[size - 1]}[{idx}]"], None
+        return [f"{op} v{d}.{ARR[size][q]}, v{n}.{ARR[size][q]}, v{m}.{'hs'[size - 1]}[{idx}]"], None
+    if c == 1:
+        op = rng.choice(["smull", "umull", "smlal", "umlal", "smlsl", "umlsl", "sqdmull", "sqdmlal", "sqdmlsl"])
+        size = rng.choice([1, 2])
+        q = rng.randrange(2)
+        m = rng.randrange(16 if size == 1 else 32)
+        idx = rng.randrange(8 if size == 1 else 4)
+        if op.startswith("sqd") and rng.random() < 0.3:
+            return [f"{op} {'sd'[size - 1]}{d}, {'hs'[size - 1]}{n}, v{m}.{'hs'[size - 1]}[{idx}]"], None
+        return [f"{op}{'2' if q else ''} v{d}.{ARR[size + 1][1]}, v{n}.{ARR[size][q]}, v{m}.{'hs'[size - 1]}[{idx}]"], None
+    op = rng.choice(["fmul", "fmla", "fmls", "fmulx"])
+    m = vr(rng)
+    if rng.random() < 0.5:
+        q = rng.randrange(2)
+        t = "4s" if q else "2s"
+        if rng.random() < 0.2:
+            return [f"{op} s{d}, s{n}, v{m}.s[{rng.randrange(4)}]"], None
+        return [f"{op} v{d}.{t}, v{n}.{t}, v{m}.s[{rng.randrange(4)}]"], None
+    if rng.random() < 0.2:
+        return [f"{op} d{d}, d{n}, v{m}.d[{rng.randrange(2)}]"], None
+    return [f"{op} v{d}.2d, v{n}.2d, v{m}.d[{rng.randrange(2)}]"], None
+
+
+# Advanced SIMD floating point.
+
+FP3 = ["fmaxnm", "fmla", "fadd", "fmulx", "fcmeq", "fmax", "frecps", "fminnm", "fmls", "fsub",
+       "fmin", "frsqrts", "fmaxnmp", "faddp", "fmul", "fcmge", "facge", "fmaxp", "fdiv",
+       "fminnmp", "fabd", "fcmgt", "facgt", "fminp"]
+FP3_SCALAR = ["fmulx", "fcmeq", "frecps", "frsqrts", "fcmge", "facge", "fabd", "fcmgt", "facgt"]
+
+
+def fvec(rng):
+    q = rng.randrange(2)
+    sz = rng.randrange(2) if q else 0
+    return {(0, 0): "2s", (1, 0): "4s", (1, 1): "2d"}[(q, sz)]
+
+
+def gen_simd_fp3(rng):
+    d, n, m = vr(rng), vr(rng), vr(rng)
+    if rng.random() < 0.25:
+        t = rng.choice("sd")
+        return [f"{rng.choice(FP3_SCALAR)} {t}{d}, {t}{n}, {t}{m}"], None
+    t = fvec(rng)
+    return [f"{rng.choice(FP3)} v{d}.{t}, v{n}.{t}, v{m}.{t}"], None
+
+
+def gen_simd_fp2(rng):
+    d, n = vr(rng), vr(rng)
+    c = rng.randrange(5)
+    ops = ["fcmgt", "fcmeq", "fcmlt", "fcmge", "fcmle", "fabs", "fneg", "fsqrt", "frintn",
+           "frintm", "frintp", "frintz", "frinta", "frintx", "frinti", "fcvtns", "fcvtms",
+           "fcvtas", "fcvtps", "fcvtzs", "fcvtnu", "fcvtmu", "fcvtau", "fcvtpu", "fcvtzu",
+           "scvtf", "ucvtf", "frecpe", "frsqrte"]
+    if c <= 1:
+        op = rng.choice(ops)
+        t = fvec(rng)
+        zero = ", #0.0" if op.startswith("fcm") else ""
+        return [f"{op} v{d}.{t}, v{n}.{t}{zero}"], None
+    if c == 2:
+        op = rng.choice([o for o in ops if not o.startswith("frint") and o not in ("fabs", "fneg", "fsqrt")] + ["frecpx"])
+        l = rng.choice("sd")
+        zero = ", #0.0" if op.startswith("fcm") else ""
+        return [f"{op} {l}{d}, {l}{n}{zero}"], None
+    if c == 3:
+        q = rng.randrange(2)
+        s2 = "2" if q else ""
+        k = rng.randrange(5)
+        if k == 0:
+            return [f"fcvtl{s2} v{d}.4s, v{n}.{'8h' if q else '4h'}"], None
+        if k == 1:
+            return [f"fcvtl{s2} v{d}.2d, v{n}.{'4s' if q else '2s'}"], None
+        if k == 2:
+            return [f"fcvtn{s2} v{d}.{'8h' if q else '4h'}, v{n}.4s"], None
+        if k == 3:
+            return [f"fcvtn{s2} v{d}.{'4s' if q else '2s'}, v{n}.2d"], None
+        if rng.random() < 0.5:
+            return [f"fcvtxn s{d}, d{n}"], None
+        return [f"fcvtxn{s2} v{d}.{'4s' if q else '2s'}, v{n}.2d"], None
+    k = rng.randrange(4)
+    if k == 0:
+        return [f"{rng.choice(['fmaxnmv', 'fminnmv', 'fmaxv', 'fminv'])} s{d}, v{n}.4s"], None
+    if k == 1:
+        l = rng.choice("sd")
+        return [f"{rng.choice(['faddp', 'fmaxp', 'fminp', 'fmaxnmp', 'fminnmp'])} {l}{d}, v{n}.{'2s' if l == 's' else '2d'}"], None
+    if k == 2:
+        op = rng.choice(["scvtf", "ucvtf", "fcvtzs", "fcvtzu"])
+        t = fvec(rng)
+        fb = rng.randint(1, 64 if t == "2d" else 32)
+        if rng.random() < 0.3:
+            l = rng.choice("sd")
+            return [f"{op} {l}{d}, {l}{n}, #{rng.randint(1, 64 if l == 'd' else 32)}"], None
+        return [f"{op} v{d}.{t}, v{n}.{t}, #{fb}"], None
+    t = rng.choice(["2s", "4s"])
+    return [f"{rng.choice(['urecpe', 'ursqrte'])} v{d}.{t}, v{n}.{t}"], None
+
+
 GROUPS = {
     "ldst": gen_ldst,
     "ldst_struct": gen_ldst_struct,
@@ -284,6 +537,13 @@ GROUPS = {
     "fp_arith": gen_fp_arith,
     "fp_cmp": gen_fp_cmp,
     "fp_cvt": gen_fp_cvt,
+    "simd_int3": gen_simd_int3,
+    "simd_int2": gen_simd_int2,
+    "simd_across": gen_simd_across,
+    "simd_shift": gen_simd_shift,
+    "simd_elem": gen_simd_elem,
+    "simd_fp3": gen_simd_fp3,
+    "simd_fp2": gen_simd_fp2,
 }
 
 

@@ -26,11 +26,19 @@ def _ids(cases):
     return [f"{name}-{cpu}" for name, cpu in cases]
 
 
+_qemu_runs = {}
+
+
 def run_qemu(elf: Path, cpu: str) -> subprocess.CompletedProcess:
-    if shutil.which(QEMU) is None:
-        pytest.fail(f"{QEMU} not found: the test command installs qemu-system-arm")
-    return subprocess.run([QEMU, "-M", "virt", "-cpu", cpu, "-nographic", "-kernel", str(elf)],
-                          stdin=subprocess.DEVNULL, capture_output=True, timeout=QEMU_TIMEOUT)
+    """The reference run (kept for the session: the guests are deterministic)."""
+    key = (elf, elf.stat().st_mtime_ns, cpu)
+    if key not in _qemu_runs:
+        if shutil.which(QEMU) is None:
+            pytest.fail(f"{QEMU} not found: the test command installs qemu-system-arm")
+        _qemu_runs[key] = subprocess.run(
+            [QEMU, "-M", "virt", "-cpu", cpu, "-nographic", "-kernel", str(elf)],
+            stdin=subprocess.DEVNULL, capture_output=True, timeout=QEMU_TIMEOUT)
+    return _qemu_runs[key]
 
 
 def run_qemu_py(elf: Path, cpu: str, timeout: int = QEMU_PY_TIMEOUT) -> subprocess.CompletedProcess:
@@ -96,3 +104,40 @@ def test_align_guest_follows_the_manual(guest_elf, cpu):
                                     f"{first_difference(expected, res.stdout)}\n"
                                     f"stderr: {res.stderr.decode(errors='replace')}")
     assert res.returncode == 0
+
+
+COUNTED = ["hello", "compute", "dp_imm", "branch", "ldst"]     # guests that take no exception
+
+
+@pytest.fixture(scope="session")
+def insn_count_plugin(guest_build):
+    """benchmarks/insn_count.c built for qemu-system-aarch64 (QEMU's own instruction count)."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no host C compiler for the QEMU counting plugin")
+    lib = guest_build.BUILD_DIR / "libinsn_count.so"
+    src = REPO / "benchmarks/insn_count.c"
+    if not lib.exists() or lib.stat().st_mtime < src.stat().st_mtime:
+        guest_build.BUILD_DIR.mkdir(exist_ok=True)
+        subprocess.run([cc, "-shared", "-fPIC", "-O2", str(src), "-o", str(lib)], check=True)
+    return lib
+
+
+@pytest.mark.parametrize("name", COUNTED)
+def test_instruction_count_matches_qemu(guest_elf, insn_count_plugin, name, tmp_path):
+    """qemu_py's count of executed instructions is QEMU's (an inline counter on every
+    instruction, from the plugin), for guests that take no exception."""
+    from qemu_py.machine import Machine
+    elf = guest_elf(name)
+    out = tmp_path / "count.txt"
+    res = subprocess.run([QEMU, "-M", "virt", "-cpu", "cortex-a57", "-nographic", "-kernel",
+                          str(elf), "-plugin", f"{insn_count_plugin},outfile={out}"],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=QEMU_TIMEOUT)
+    assert res.returncode == 0 and out.exists(), res.stderr
+    qemu_count = int(out.read_text().split()[1])
+    m = Machine(cpu="cortex-a57")
+    m.load(str(elf))
+    result = m.run()
+    assert result.reason == "poweroff"
+    assert result.executed == qemu_count, f"guest {name}: qemu_py ran {result.executed:,} " \
+                                          f"instructions, QEMU {qemu_count:,}"

@@ -10,4 +10,7 @@ cython -3 --fast-fail qemu_py/_core.pyx -o build-inplace/_core.c 2>&1 | grep -v 
 test -f build-inplace/_core.c
 EXT=$(python3 -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 INC=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['include'])")
-gcc -O3 -fPIC -shared -fno-strict-aliasing -w -I"$INC" build-inplace/_core.c -o "qemu_py/_core$EXT"
+# -fvisibility=hidden: the module exports PyInit__core and the 63 plugin API functions only
+# (their visibility comes from plugin.h, see qemu_py/core/plugin_exports.h).
+gcc -O3 -fPIC -shared -fno-strict-aliasing -fvisibility=hidden -w -I"$INC" -Iqemu_py/core \
+    build-inplace/_core.c -o "qemu_py/_core$EXT"

@@ -19,15 +19,15 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from tests.difftest import gen, run  # noqa: E402
+from tests.difftest import run  # noqa: E402
 
 SHARES = {"dp_imm": 3, "dp_reg": 4, "sys": 1, "branch": 2, "ldst": 4, "atomic": 2, "mixed": 4}
 
 
 def _work(job):
-    seed, group, first, count, cpu = job
+    seed, group, first, count, cpu, inject, mmu = job
     try:
-        res = run.run_batch(seed, group, first, count, cpu=cpu)
+        res = run.run_batch(seed, group, first, count, cpu=cpu, inject=inject, mmu=mmu)
     except run.HarnessError as e:
         return group, first, count, None, str(e), 0
     return (group, first, count, [m.report() for m in res.mismatches],
@@ -46,6 +46,11 @@ def main(argv=None) -> int:
     ap.add_argument("--show", type=int, default=3, help="mismatch reports to print (default 3)")
     ap.add_argument("--cpu", default="max", help="qemu_py CPU model (default max)")
     ap.add_argument("--keep", metavar="DIR", help="with --index: keep the ELF and sources here")
+    ap.add_argument("--inject", action="store_true",
+                    help="set and read registers from Python around each sequence body instead "
+                         "of running the harness's loads and stores in qemu_py (slower)")
+    ap.add_argument("--mmu", choices=list(run.GRANULES),
+                    help="run qemu_py with the MMU on, identity-mapped with this granule")
     args = ap.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)
 
@@ -55,7 +60,7 @@ def main(argv=None) -> int:
         group = args.group[0]
         first = args.index - args.index % run.BATCH
         res = run.run_batch(seed, group, first, args.index - first + 1, workdir=args.keep,
-                            cpu=args.cpu)
+                            cpu=args.cpu, inject=args.inject, mmu=args.mmu)
         mm = [m for m in res.mismatches if m.seq.index == args.index]
         if mm:
             print(mm[0].report())
@@ -70,7 +75,7 @@ def main(argv=None) -> int:
     jobs = []
     for g in groups:
         n = max(1, args.seqs * SHARES[g] // total_share)
-        jobs += [(seed, g, first, min(run.BATCH, n - first), args.cpu)
+        jobs += [(seed, g, first, min(run.BATCH, n - first), args.cpu, args.inject, args.mmu)
                  for first in range(0, n, run.BATCH)]
     print(f"difftest: seed {seed}, {sum(j[3] for j in jobs)} sequences in {len(jobs)} batches, "
           f"groups {', '.join(groups)}", flush=True)

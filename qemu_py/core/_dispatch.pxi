@@ -23,6 +23,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_ADD_reg(c, i)
     elif op == OP_ADD_shift:
         return op_ADD_shift(c, i)
+    elif op == OP_ADD_vec:
+        return op_ADD_vec(c, i)
     elif op == OP_ADR:
         return op_ADR(c, i)
     elif op == OP_ADRP:
@@ -137,6 +139,10 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_FCSEL(c, i)
     elif op == OP_FCVT:
         return op_FCVT(c, i)
+    elif op == OP_FCVTL:
+        return op_FCVTL(c, i)
+    elif op == OP_FCVTN:
+        return op_FCVTN(c, i)
     elif op == OP_FCVT_to_int:
         return op_FCVT_to_int(c, i)
     elif op == OP_FDIV:
@@ -321,6 +327,20 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_ORR_shift(c, i)
     elif op == OP_PERMUTE:
         return op_PERMUTE(c, i)
+    elif op == OP_PLUGIN_ADD:
+        return op_PLUGIN_ADD(c, i)
+    elif op == OP_PLUGIN_CB:
+        return op_PLUGIN_CB(c, i)
+    elif op == OP_PLUGIN_COND_CB:
+        return op_PLUGIN_COND_CB(c, i)
+    elif op == OP_PLUGIN_MEM_OFF:
+        return op_PLUGIN_MEM_OFF(c, i)
+    elif op == OP_PLUGIN_MEM_ON:
+        return op_PLUGIN_MEM_ON(c, i)
+    elif op == OP_PLUGIN_STORE:
+        return op_PLUGIN_STORE(c, i)
+    elif op == OP_PMULL:
+        return op_PMULL(c, i)
     elif op == OP_RBIT:
         return op_RBIT(c, i)
     elif op == OP_RET:
@@ -341,6 +361,48 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SBFM(c, i)
     elif op == OP_SDIV:
         return op_SDIV(c, i)
+    elif op == OP_SHLL:
+        return op_SHLL(c, i)
+    elif op == OP_SIMD_2misc_fp:
+        return op_SIMD_2misc_fp(c, i)
+    elif op == OP_SIMD_2misc_int:
+        return op_SIMD_2misc_int(c, i)
+    elif op == OP_SIMD_3diff:
+        return op_SIMD_3diff(c, i)
+    elif op == OP_SIMD_3same_fp:
+        return op_SIMD_3same_fp(c, i)
+    elif op == OP_SIMD_3same_int:
+        return op_SIMD_3same_int(c, i)
+    elif op == OP_SIMD_across:
+        return op_SIMD_across(c, i)
+    elif op == OP_SIMD_across_fp:
+        return op_SIMD_across_fp(c, i)
+    elif op == OP_SIMD_addlp:
+        return op_SIMD_addlp(c, i)
+    elif op == OP_SIMD_cvt_fixed:
+        return op_SIMD_cvt_fixed(c, i)
+    elif op == OP_SIMD_elem_fp:
+        return op_SIMD_elem_fp(c, i)
+    elif op == OP_SIMD_elem_int:
+        return op_SIMD_elem_int(c, i)
+    elif op == OP_SIMD_elem_long:
+        return op_SIMD_elem_long(c, i)
+    elif op == OP_SIMD_logic:
+        return op_SIMD_logic(c, i)
+    elif op == OP_SIMD_narrow:
+        return op_SIMD_narrow(c, i)
+    elif op == OP_SIMD_narrow_scalar:
+        return op_SIMD_narrow_scalar(c, i)
+    elif op == OP_SIMD_pairwise_fp:
+        return op_SIMD_pairwise_fp(c, i)
+    elif op == OP_SIMD_rev:
+        return op_SIMD_rev(c, i)
+    elif op == OP_SIMD_shift_imm:
+        return op_SIMD_shift_imm(c, i)
+    elif op == OP_SIMD_shift_narrow:
+        return op_SIMD_shift_narrow(c, i)
+    elif op == OP_SIMD_shll_imm:
+        return op_SIMD_shll_imm(c, i)
     elif op == OP_SMADDL:
         return op_SMADDL(c, i)
     elif op == OP_SMC:
@@ -441,6 +503,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_SUB_reg(c, i)
     elif op == OP_SUB_shift:
         return op_SUB_shift(c, i)
+    elif op == OP_SUB_vec:
+        return op_SUB_vec(c, i)
     elif op == OP_SVC:
         return op_SVC(c, i)
     elif op == OP_SWP:

@@ -12,232 +12,264 @@ cdef enum Op:
     OP_ADD_imm = 8
     OP_ADD_reg = 9
     OP_ADD_shift = 10
-    OP_ADR = 11
-    OP_ADRP = 12
-    OP_ANDS_imm = 13
-    OP_ANDS_reg = 14
-    OP_ANDS_shift = 15
-    OP_AND_imm = 16
-    OP_AND_reg = 17
-    OP_AND_shift = 18
-    OP_ASRV = 19
-    OP_B = 20
-    OP_BFM = 21
-    OP_BICS_reg = 22
-    OP_BICS_shift = 23
-    OP_BIC_imm_vec = 24
-    OP_BIC_reg = 25
-    OP_BIC_shift = 26
-    OP_BL = 27
-    OP_BLR = 28
-    OP_BR = 29
-    OP_BRK = 30
-    OP_B_cond = 31
-    OP_CAS = 32
-    OP_CASP = 33
-    OP_CBNZ = 34
-    OP_CBZ = 35
-    OP_CCMN_imm = 36
-    OP_CCMN_reg = 37
-    OP_CCMP_imm = 38
-    OP_CCMP_reg = 39
-    OP_CLREX = 40
-    OP_CLS = 41
-    OP_CLZ = 42
-    OP_CRC32 = 43
-    OP_CRC32C = 44
-    OP_CSEL = 45
-    OP_CSINC = 46
-    OP_CSINV = 47
-    OP_CSNEG = 48
-    OP_CVTF_from_int = 49
-    OP_DUP_elem = 50
-    OP_DUP_elem_scalar = 51
-    OP_DUP_gen = 52
-    OP_EON_reg = 53
-    OP_EON_shift = 54
-    OP_EOR_imm = 55
-    OP_EOR_reg = 56
-    OP_EOR_shift = 57
-    OP_ERET = 58
-    OP_EXT = 59
-    OP_EXTR = 60
-    OP_EXTR32 = 61
-    OP_FABS = 62
-    OP_FADD = 63
-    OP_FCCMP = 64
-    OP_FCMP = 65
-    OP_FCSEL = 66
-    OP_FCVT = 67
-    OP_FCVT_to_int = 68
-    OP_FDIV = 69
-    OP_FMADD = 70
-    OP_FMINMAX = 71
-    OP_FMOV_from_fp = 72
-    OP_FMOV_from_top = 73
-    OP_FMOV_imm = 74
-    OP_FMOV_reg = 75
-    OP_FMOV_to_fp = 76
-    OP_FMOV_to_top = 77
-    OP_FMUL = 78
-    OP_FNEG = 79
-    OP_FNMUL = 80
-    OP_FP_ACCESS_TRAP = 81
-    OP_FRECPX = 82
-    OP_FRINT = 83
-    OP_FSQRT = 84
-    OP_FSUB = 85
-    OP_HLT = 86
-    OP_HVC = 87
-    OP_INS_elem = 88
-    OP_INS_gen = 89
-    OP_ISB = 90
-    OP_LDADD = 91
-    OP_LDAR = 92
-    OP_LDCLR = 93
-    OP_LDEOR = 94
-    OP_LDP_W_off = 95
-    OP_LDP_W_post = 96
-    OP_LDP_W_pre = 97
-    OP_LDP_X_off = 98
-    OP_LDP_X_post = 99
-    OP_LDP_X_pre = 100
-    OP_LDP_simd = 101
-    OP_LDRB_imm = 102
-    OP_LDRB_post = 103
-    OP_LDRB_pre = 104
-    OP_LDRB_reg = 105
-    OP_LDRB_sxtw = 106
-    OP_LDRB_uxtw = 107
-    OP_LDRH_imm = 108
-    OP_LDRH_post = 109
-    OP_LDRH_pre = 110
-    OP_LDRH_reg = 111
-    OP_LDRH_sxtw = 112
-    OP_LDRH_uxtw = 113
-    OP_LDR_W_imm = 114
-    OP_LDR_W_post = 115
-    OP_LDR_W_pre = 116
-    OP_LDR_W_reg = 117
-    OP_LDR_W_sxtw = 118
-    OP_LDR_W_uxtw = 119
-    OP_LDR_X_imm = 120
-    OP_LDR_X_post = 121
-    OP_LDR_X_pre = 122
-    OP_LDR_X_reg = 123
-    OP_LDR_X_sxtw = 124
-    OP_LDR_X_uxtw = 125
-    OP_LDR_simd_imm = 126
-    OP_LDR_simd_lit = 127
-    OP_LDR_simd_reg = 128
-    OP_LDSET = 129
-    OP_LDSMAX = 130
-    OP_LDSMIN = 131
-    OP_LDST_multi = 132
-    OP_LDST_single = 133
-    OP_LDTR = 134
-    OP_LDUMAX = 135
-    OP_LDUMIN = 136
-    OP_LDXP = 137
-    OP_LDXR = 138
-    OP_LSLV = 139
-    OP_LSRV = 140
-    OP_MADD = 141
-    OP_MOVI = 142
-    OP_MOVK = 143
-    OP_MOVN = 144
-    OP_MOVZ = 145
-    OP_MRS = 146
-    OP_MSR = 147
-    OP_MSR_DAIFClr = 148
-    OP_MSR_DAIFSet = 149
-    OP_MSR_SPSel = 150
-    OP_MSUB = 151
-    OP_NOP = 152
-    OP_ORN_reg = 153
-    OP_ORN_shift = 154
-    OP_ORR_imm = 155
-    OP_ORR_imm_vec = 156
-    OP_ORR_reg = 157
-    OP_ORR_shift = 158
-    OP_PERMUTE = 159
-    OP_RBIT = 160
-    OP_RET = 161
-    OP_REV = 162
-    OP_REV16 = 163
-    OP_REV32 = 164
-    OP_RORV = 165
-    OP_SBC = 166
-    OP_SBCS = 167
-    OP_SBFM = 168
-    OP_SDIV = 169
-    OP_SMADDL = 170
-    OP_SMC = 171
-    OP_SMOV = 172
-    OP_SMSUBL = 173
-    OP_SMULH = 174
-    OP_STLR = 175
-    OP_STP_W_off = 176
-    OP_STP_W_post = 177
-    OP_STP_W_pre = 178
-    OP_STP_X_off = 179
-    OP_STP_X_post = 180
-    OP_STP_X_pre = 181
-    OP_STP_simd = 182
-    OP_STRB_imm = 183
-    OP_STRB_post = 184
-    OP_STRB_pre = 185
-    OP_STRB_reg = 186
-    OP_STRB_sxtw = 187
-    OP_STRB_uxtw = 188
-    OP_STRH_imm = 189
-    OP_STRH_post = 190
-    OP_STRH_pre = 191
-    OP_STRH_reg = 192
-    OP_STRH_sxtw = 193
-    OP_STRH_uxtw = 194
-    OP_STR_W_imm = 195
-    OP_STR_W_post = 196
-    OP_STR_W_pre = 197
-    OP_STR_W_reg = 198
-    OP_STR_W_sxtw = 199
-    OP_STR_W_uxtw = 200
-    OP_STR_X_imm = 201
-    OP_STR_X_post = 202
-    OP_STR_X_pre = 203
-    OP_STR_X_reg = 204
-    OP_STR_X_sxtw = 205
-    OP_STR_X_uxtw = 206
-    OP_STR_simd_imm = 207
-    OP_STR_simd_reg = 208
-    OP_STTR = 209
-    OP_STXP = 210
-    OP_STXR = 211
-    OP_SUBS_imm = 212
-    OP_SUBS_imm32 = 213
-    OP_SUBS_reg = 214
-    OP_SUBS_reg32 = 215
-    OP_SUBS_shift = 216
-    OP_SUB_imm = 217
-    OP_SUB_reg = 218
-    OP_SUB_shift = 219
-    OP_SVC = 220
-    OP_SWP = 221
-    OP_SYS = 222
-    OP_TBL = 223
-    OP_TBNZ = 224
-    OP_TBZ = 225
-    OP_UBFM = 226
-    OP_UDIV = 227
-    OP_UMADDL = 228
-    OP_UMOV = 229
-    OP_UMSUBL = 230
-    OP_UMULH = 231
-    OP_WFE = 232
-    OP_WFI = 233
+    OP_ADD_vec = 11
+    OP_ADR = 12
+    OP_ADRP = 13
+    OP_ANDS_imm = 14
+    OP_ANDS_reg = 15
+    OP_ANDS_shift = 16
+    OP_AND_imm = 17
+    OP_AND_reg = 18
+    OP_AND_shift = 19
+    OP_ASRV = 20
+    OP_B = 21
+    OP_BFM = 22
+    OP_BICS_reg = 23
+    OP_BICS_shift = 24
+    OP_BIC_imm_vec = 25
+    OP_BIC_reg = 26
+    OP_BIC_shift = 27
+    OP_BL = 28
+    OP_BLR = 29
+    OP_BR = 30
+    OP_BRK = 31
+    OP_B_cond = 32
+    OP_CAS = 33
+    OP_CASP = 34
+    OP_CBNZ = 35
+    OP_CBZ = 36
+    OP_CCMN_imm = 37
+    OP_CCMN_reg = 38
+    OP_CCMP_imm = 39
+    OP_CCMP_reg = 40
+    OP_CLREX = 41
+    OP_CLS = 42
+    OP_CLZ = 43
+    OP_CRC32 = 44
+    OP_CRC32C = 45
+    OP_CSEL = 46
+    OP_CSINC = 47
+    OP_CSINV = 48
+    OP_CSNEG = 49
+    OP_CVTF_from_int = 50
+    OP_DUP_elem = 51
+    OP_DUP_elem_scalar = 52
+    OP_DUP_gen = 53
+    OP_EON_reg = 54
+    OP_EON_shift = 55
+    OP_EOR_imm = 56
+    OP_EOR_reg = 57
+    OP_EOR_shift = 58
+    OP_ERET = 59
+    OP_EXT = 60
+    OP_EXTR = 61
+    OP_EXTR32 = 62
+    OP_FABS = 63
+    OP_FADD = 64
+    OP_FCCMP = 65
+    OP_FCMP = 66
+    OP_FCSEL = 67
+    OP_FCVT = 68
+    OP_FCVTL = 69
+    OP_FCVTN = 70
+    OP_FCVT_to_int = 71
+    OP_FDIV = 72
+    OP_FMADD = 73
+    OP_FMINMAX = 74
+    OP_FMOV_from_fp = 75
+    OP_FMOV_from_top = 76
+    OP_FMOV_imm = 77
+    OP_FMOV_reg = 78
+    OP_FMOV_to_fp = 79
+    OP_FMOV_to_top = 80
+    OP_FMUL = 81
+    OP_FNEG = 82
+    OP_FNMUL = 83
+    OP_FP_ACCESS_TRAP = 84
+    OP_FRECPX = 85
+    OP_FRINT = 86
+    OP_FSQRT = 87
+    OP_FSUB = 88
+    OP_HLT = 89
+    OP_HVC = 90
+    OP_INS_elem = 91
+    OP_INS_gen = 92
+    OP_ISB = 93
+    OP_LDADD = 94
+    OP_LDAR = 95
+    OP_LDCLR = 96
+    OP_LDEOR = 97
+    OP_LDP_W_off = 98
+    OP_LDP_W_post = 99
+    OP_LDP_W_pre = 100
+    OP_LDP_X_off = 101
+    OP_LDP_X_post = 102
+    OP_LDP_X_pre = 103
+    OP_LDP_simd = 104
+    OP_LDRB_imm = 105
+    OP_LDRB_post = 106
+    OP_LDRB_pre = 107
+    OP_LDRB_reg = 108
+    OP_LDRB_sxtw = 109
+    OP_LDRB_uxtw = 110
+    OP_LDRH_imm = 111
+    OP_LDRH_post = 112
+    OP_LDRH_pre = 113
+    OP_LDRH_reg = 114
+    OP_LDRH_sxtw = 115
+    OP_LDRH_uxtw = 116
+    OP_LDR_W_imm = 117
+    OP_LDR_W_post = 118
+    OP_LDR_W_pre = 119
+    OP_LDR_W_reg = 120
+    OP_LDR_W_sxtw = 121
+    OP_LDR_W_uxtw = 122
+    OP_LDR_X_imm = 123
+    OP_LDR_X_post = 124
+    OP_LDR_X_pre = 125
+    OP_LDR_X_reg = 126
+    OP_LDR_X_sxtw = 127
+    OP_LDR_X_uxtw = 128
+    OP_LDR_simd_imm = 129
+    OP_LDR_simd_lit = 130
+    OP_LDR_simd_reg = 131
+    OP_LDSET = 132
+    OP_LDSMAX = 133
+    OP_LDSMIN = 134
+    OP_LDST_multi = 135
+    OP_LDST_single = 136
+    OP_LDTR = 137
+    OP_LDUMAX = 138
+    OP_LDUMIN = 139
+    OP_LDXP = 140
+    OP_LDXR = 141
+    OP_LSLV = 142
+    OP_LSRV = 143
+    OP_MADD = 144
+    OP_MOVI = 145
+    OP_MOVK = 146
+    OP_MOVN = 147
+    OP_MOVZ = 148
+    OP_MRS = 149
+    OP_MSR = 150
+    OP_MSR_DAIFClr = 151
+    OP_MSR_DAIFSet = 152
+    OP_MSR_SPSel = 153
+    OP_MSUB = 154
+    OP_NOP = 155
+    OP_ORN_reg = 156
+    OP_ORN_shift = 157
+    OP_ORR_imm = 158
+    OP_ORR_imm_vec = 159
+    OP_ORR_reg = 160
+    OP_ORR_shift = 161
+    OP_PERMUTE = 162
+    OP_PLUGIN_ADD = 163
+    OP_PLUGIN_CB = 164
+    OP_PLUGIN_COND_CB = 165
+    OP_PLUGIN_MEM_OFF = 166
+    OP_PLUGIN_MEM_ON = 167
+    OP_PLUGIN_STORE = 168
+    OP_PMULL = 169
+    OP_RBIT = 170
+    OP_RET = 171
+    OP_REV = 172
+    OP_REV16 = 173
+    OP_REV32 = 174
+    OP_RORV = 175
+    OP_SBC = 176
+    OP_SBCS = 177
+    OP_SBFM = 178
+    OP_SDIV = 179
+    OP_SHLL = 180
+    OP_SIMD_2misc_fp = 181
+    OP_SIMD_2misc_int = 182
+    OP_SIMD_3diff = 183
+    OP_SIMD_3same_fp = 184
+    OP_SIMD_3same_int = 185
+    OP_SIMD_across = 186
+    OP_SIMD_across_fp = 187
+    OP_SIMD_addlp = 188
+    OP_SIMD_cvt_fixed = 189
+    OP_SIMD_elem_fp = 190
+    OP_SIMD_elem_int = 191
+    OP_SIMD_elem_long = 192
+    OP_SIMD_logic = 193
+    OP_SIMD_narrow = 194
+    OP_SIMD_narrow_scalar = 195
+    OP_SIMD_pairwise_fp = 196
+    OP_SIMD_rev = 197
+    OP_SIMD_shift_imm = 198
+    OP_SIMD_shift_narrow = 199
+    OP_SIMD_shll_imm = 200
+    OP_SMADDL = 201
+    OP_SMC = 202
+    OP_SMOV = 203
+    OP_SMSUBL = 204
+    OP_SMULH = 205
+    OP_STLR = 206
+    OP_STP_W_off = 207
+    OP_STP_W_post = 208
+    OP_STP_W_pre = 209
+    OP_STP_X_off = 210
+    OP_STP_X_post = 211
+    OP_STP_X_pre = 212
+    OP_STP_simd = 213
+    OP_STRB_imm = 214
+    OP_STRB_post = 215
+    OP_STRB_pre = 216
+    OP_STRB_reg = 217
+    OP_STRB_sxtw = 218
+    OP_STRB_uxtw = 219
+    OP_STRH_imm = 220
+    OP_STRH_post = 221
+    OP_STRH_pre = 222
+    OP_STRH_reg = 223
+    OP_STRH_sxtw = 224
+    OP_STRH_uxtw = 225
+    OP_STR_W_imm = 226
+    OP_STR_W_post = 227
+    OP_STR_W_pre = 228
+    OP_STR_W_reg = 229
+    OP_STR_W_sxtw = 230
+    OP_STR_W_uxtw = 231
+    OP_STR_X_imm = 232
+    OP_STR_X_post = 233
+    OP_STR_X_pre = 234
+    OP_STR_X_reg = 235
+    OP_STR_X_sxtw = 236
+    OP_STR_X_uxtw = 237
+    OP_STR_simd_imm = 238
+    OP_STR_simd_reg = 239
+    OP_STTR = 240
+    OP_STXP = 241
+    OP_STXR = 242
+    OP_SUBS_imm = 243
+    OP_SUBS_imm32 = 244
+    OP_SUBS_reg = 245
+    OP_SUBS_reg32 = 246
+    OP_SUBS_shift = 247
+    OP_SUB_imm = 248
+    OP_SUB_reg = 249
+    OP_SUB_shift = 250
+    OP_SUB_vec = 251
+    OP_SVC = 252
+    OP_SWP = 253
+    OP_SYS = 254
+    OP_TBL = 255
+    OP_TBNZ = 256
+    OP_TBZ = 257
+    OP_UBFM = 258
+    OP_UDIV = 259
+    OP_UMADDL = 260
+    OP_UMOV = 261
+    OP_UMSUBL = 262
+    OP_UMULH = 263
+    OP_WFE = 264
+    OP_WFI = 265
 
 cdef enum:
-    OP_COUNT = 234
+    OP_COUNT = 266
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -252,6 +284,7 @@ OP_NAMES = (
     'ADD_imm',
     'ADD_reg',
     'ADD_shift',
+    'ADD_vec',
     'ADR',
     'ADRP',
     'ANDS_imm',
@@ -309,6 +342,8 @@ OP_NAMES = (
     'FCMP',
     'FCSEL',
     'FCVT',
+    'FCVTL',
+    'FCVTN',
     'FCVT_to_int',
     'FDIV',
     'FMADD',
@@ -401,6 +436,13 @@ OP_NAMES = (
     'ORR_reg',
     'ORR_shift',
     'PERMUTE',
+    'PLUGIN_ADD',
+    'PLUGIN_CB',
+    'PLUGIN_COND_CB',
+    'PLUGIN_MEM_OFF',
+    'PLUGIN_MEM_ON',
+    'PLUGIN_STORE',
+    'PMULL',
     'RBIT',
     'RET',
     'REV',
@@ -411,6 +453,27 @@ OP_NAMES = (
     'SBCS',
     'SBFM',
     'SDIV',
+    'SHLL',
+    'SIMD_2misc_fp',
+    'SIMD_2misc_int',
+    'SIMD_3diff',
+    'SIMD_3same_fp',
+    'SIMD_3same_int',
+    'SIMD_across',
+    'SIMD_across_fp',
+    'SIMD_addlp',
+    'SIMD_cvt_fixed',
+    'SIMD_elem_fp',
+    'SIMD_elem_int',
+    'SIMD_elem_long',
+    'SIMD_logic',
+    'SIMD_narrow',
+    'SIMD_narrow_scalar',
+    'SIMD_pairwise_fp',
+    'SIMD_rev',
+    'SIMD_shift_imm',
+    'SIMD_shift_narrow',
+    'SIMD_shll_imm',
     'SMADDL',
     'SMC',
     'SMOV',
@@ -461,6 +524,7 @@ OP_NAMES = (
     'SUB_imm',
     'SUB_reg',
     'SUB_shift',
+    'SUB_vec',
     'SVC',
     'SWP',
     'SYS',

@@ -235,6 +235,8 @@ cdef int decode_fp_scalar(uint32_t insn, Insn* r) noexcept nogil:
         r.op = OP_FCSEL
         return DEC_OK
     # Two sources.
+    if (op3 & 0b11) != 0b10:
+        return DEC_UNDEF
     s = bits(insn, 15, 12)
     if s == 0:
         r.op = OP_FMUL

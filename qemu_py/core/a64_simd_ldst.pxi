@@ -388,6 +388,8 @@ cdef int decode_ldst_struct_single(uint32_t insn, Insn* r) noexcept nogil:
             return DEC_UNDEF
         index = (q << 2) | (s << 1) | (size >> 1)
     else:
+        if size & 2:
+            return DEC_UNDEF
         if (size & 1) == 0:
             index = (q << 1) | s
         elif size == 1 and s == 0:

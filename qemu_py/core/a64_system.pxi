@@ -38,6 +38,8 @@ cdef inline int op_HVC(CPU* c, Insn* i) noexcept nogil:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4
+    if c.mach.plugin_mask & PM_DISCON:
+        plugin_discon(c, DISCON_HOSTCALL, c.pc, c.pc)
     return JUMP
 
 cdef inline int op_SMC(CPU* c, Insn* i) noexcept nogil:
@@ -45,6 +47,8 @@ cdef inline int op_SMC(CPU* c, Insn* i) noexcept nogil:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4
+    if c.mach.plugin_mask & PM_DISCON:
+        plugin_discon(c, DISCON_HOSTCALL, c.pc, c.pc)
     return JUMP
 
 cdef inline int op_BRK(CPU* c, Insn* i) noexcept nogil:
@@ -60,6 +64,8 @@ cdef inline int op_HLT(CPU* c, Insn* i) noexcept nogil:
     if res == FAULT:
         return FAULT
     c.pc = i.pc + 4
+    if c.mach.plugin_mask & PM_DISCON:
+        plugin_discon(c, DISCON_HOSTCALL, i.pc, c.pc)
     return JUMP
 
 cdef inline int op_ERET(CPU* c, Insn* i) noexcept nogil:

@@ -68,6 +68,9 @@ cdef inline bint cpu_fp_enabled(CPU* c) noexcept nogil:
 
 cdef inline void cpu_update_tb_flags(CPU* c) noexcept nogil:
     c.tb_flags = c.el | ((c.sctlr_el1 & SCTLR_M) << 2) | (TBF_FP if cpu_fp_enabled(c) else 0)
+    # The TLB set follows the EL (this also ends a plugin's watch when an exception is taken).
+    c.tlb_idx = c.el
+    c.tlb_idx_unpriv = 0
 
 
 cdef inline uint64_t cpu_pstate_bits(CPU* c) noexcept nogil:
@@ -119,6 +122,8 @@ cdef void take_exception(CPU* c, uint32_t kind, uint32_t ec, uint32_t iss, uint6
     if c.mach.log_mask & LOG_INT:
         log_event(c.mach, EV_EXCEPTION, c.index, elr, c.esr_el1 if kind == EXC_SYNC else 0,
                   spsr, c.pc, kind)
+    if c.mach.plugin_mask & PM_DISCON:
+        plugin_discon(c, DISCON_EXCEPTION if kind == EXC_SYNC else DISCON_INTERRUPT, elr, c.pc)
 
 
 cdef inline int raise_sync(CPU* c, Insn* i, uint32_t ec, uint32_t iss) noexcept nogil:

@@ -80,7 +80,72 @@ cdef extern from *:
         QP_FENV_END(mode, fl);
         return qp_f2u(r);
     }
+
+    /* The fast path, for FPCR = round to nearest without flush-to-zero: the host computes in its
+       default mode (which it is always left in), and exactness comes from an error-free
+       transformation instead of reading MXCSR (which costs more than the arithmetic). Returns
+       the Arm flags (0 or IXC), or -1 when the result is near the edges of the range (tiny, huge,
+       zero, infinite, NaN) and the slow path must decide. */
+    static int qp_has_fma = -1;
+    #if defined(__x86_64__) && defined(__GNUC__)
+    #define QP_FMA_TARGET __attribute__((target("fma")))
+    static int qp_fma_ok(void) {
+        if (qp_has_fma < 0) qp_has_fma = __builtin_cpu_supports("fma") ? 1 : 0;
+        return qp_has_fma;
+    }
+    #else
+    #define QP_FMA_TARGET
+    static int qp_fma_ok(void) { return 1; }
+    #endif
+    QP_FMA_TARGET static int qp_fast64(int op, uint64_t ua, uint64_t ub, uint64_t *out) {
+        double a = qp_u2d(ua), b = qp_u2d(ub), r, t;
+        int inexact;
+        switch (op) {
+        case 0: r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 1: b = -b; r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 2: r = a * b; inexact = __builtin_fma(a, b, -r) != 0; break;
+        case 3:
+            /* The remainder a - r*b must not underflow. */
+            if (((ub >> 52) & 0x7ff) <= 60 || ((ua >> 52) & 0x7ff) <= 120) return -1;
+            r = a / b; inexact = __builtin_fma(-r, b, a) != 0; break;
+        case 4:
+            if (((ua >> 52) & 0x7ff) <= 200) return -1;
+            r = __builtin_sqrt(a); inexact = __builtin_fma(-r, r, a) != 0; break;
+        default: return -1;
+        }
+        uint64_t ur = qp_d2u(r);
+        unsigned e = (unsigned)(ur >> 52) & 0x7ff;
+        if (e <= 60 || e >= 0x7fe) return -1;
+        *out = ur;
+        return inexact ? 16 : 0;
+    }
+    QP_FMA_TARGET static int qp_fast32(int op, uint64_t ua, uint64_t ub, uint64_t *out) {
+        float a = qp_u2f(ua), b = qp_u2f(ub), r, t;
+        int inexact;
+        switch (op) {
+        case 0: r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 1: b = -b; r = a + b; t = r - a; inexact = ((a - (r - t)) + (b - t)) != 0; break;
+        case 2: r = a * b; inexact = __builtin_fmaf(a, b, -r) != 0; break;
+        case 3:
+            if (((ub >> 23) & 0xff) <= 30 || ((ua >> 23) & 0xff) <= 60) return -1;
+            r = a / b; inexact = __builtin_fmaf(-r, b, a) != 0; break;
+        case 4:
+            if (((ua >> 23) & 0xff) <= 60) return -1;
+            r = __builtin_sqrtf(a); inexact = __builtin_fmaf(-r, r, a) != 0; break;
+        default: return -1;
+        }
+        uint64_t ur = qp_f2u(r);
+        unsigned e = (unsigned)(ur >> 23) & 0xff;
+        if (e <= 30 || e >= 0xfe) return -1;
+        *out = ur;
+        return inexact ? 16 : 0;
+    }
+    static inline int qp_fast(int op, uint64_t a, uint64_t b, unsigned fmt, uint64_t *out) {
+        if (!qp_fma_ok()) return -1;
+        return fmt == 3 ? qp_fast64(op, a, b, out) : qp_fast32(op, a, b, out);
+    }
     """
+    int qp_fast(int op, uint64_t a, uint64_t b, unsigned fmt, uint64_t* out) nogil
     uint64_t qp_host64(int op, uint64_t a, uint64_t b, uint64_t c, unsigned mode, unsigned* fl) nogil
     uint64_t qp_host32(int op, uint64_t a, uint64_t b, uint64_t c, unsigned mode, unsigned* fl) nogil
 
@@ -114,6 +179,7 @@ cdef enum:
     RND_M = 2
     RND_Z = 3
     RND_A = 4
+    RND_O = 6               # round to odd (FCVTXN)
 
 
 # --- formats ---------------------------------------------------------------------------------
@@ -248,6 +314,13 @@ cdef uint64_t fp_host_result(int op, uint64_t a, uint64_t b, uint64_t c, uint32_
 cdef inline uint64_t fp_arith2(int op, uint64_t a, uint64_t b, uint32_t fmt, uint32_t fpcr,
                                uint32_t* fl) noexcept nogil:
     # FPAdd, FPSub, FPMul, FPDiv.
+    cdef uint64_t r
+    cdef int f
+    if (fpcr & (FPCR_FZ | (3 << FPCR_RMODE_SHIFT))) == 0:
+        f = qp_fast(op, a, b, fmt, &r)
+        if f >= 0:
+            fl[0] |= <uint32_t>f
+            return r
     if fpcr & FPCR_FZ:
         a = fp_flush_in(a, fmt, fpcr, fl)
         b = fp_flush_in(b, fmt, fpcr, fl)
@@ -257,6 +330,13 @@ cdef inline uint64_t fp_arith2(int op, uint64_t a, uint64_t b, uint32_t fmt, uin
 
 
 cdef inline uint64_t fp_sqrt(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_t* fl) noexcept nogil:
+    cdef uint64_t r
+    cdef int f
+    if (fpcr & (FPCR_FZ | (3 << FPCR_RMODE_SHIFT))) == 0 and not (a & fmt_sign(fmt)):
+        f = qp_fast(HOP_SQRT, a, 0, fmt, &r)
+        if f >= 0:
+            fl[0] |= <uint32_t>f
+            return r
     if fpcr & FPCR_FZ:
         a = fp_flush_in(a, fmt, fpcr, fl)
     if fp_is_nan(a, fmt):
@@ -413,6 +493,8 @@ cdef uint64_t fp_round(uint32_t sign, int32_t exp, uint64_t mant, uint32_t fmt, 
     else:
         round_up = False
         ovf_inf = False
+    if mode == RND_O and inexact:
+        int_mant |= 1
     if round_up:
         int_mant += 1
         if int_mant == (<uint64_t>1 << F):
@@ -769,9 +851,9 @@ cdef uint64_t fp_rsqrt_estimate(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_
             exp -= 1
         fraction = (fraction << 1) & ((<uint64_t>1 << 52) - 1)
     if (exp & 1) == 0:
-        scaled = 128 | (fraction >> 45)
+        scaled = 256 | (fraction >> 44)     # odd unbiased exponent: [0.5, 1.0)
     else:
-        scaled = 256 | (fraction >> 44)
+        scaled = 128 | (fraction >> 45)     # even: [0.25, 0.5)
     if fmt == 1:
         result_exp = (44 - exp) // 2
     elif fmt == 2:
@@ -785,7 +867,7 @@ cdef uint64_t fp_rsqrt_estimate(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_
 cdef uint64_t fp_recip_step(uint64_t a, uint64_t b, uint32_t fmt, bint sqrt_step, uint32_t fpcr,
                             uint32_t* fl) noexcept nogil:
     """FRECPS: 2 - a*b; FRSQRTS: (3 - a*b) / 2; fused. inf * 0 gives 2.0 / 1.5."""
-    cdef uint64_t na, r, m
+    cdef uint64_t na, r, one
     if fpcr & FPCR_FZ:
         a = fp_flush_in(a, fmt, fpcr, fl)
         b = fp_flush_in(b, fmt, fpcr, fl)
@@ -798,22 +880,19 @@ cdef uint64_t fp_recip_step(uint64_t a, uint64_t b, uint32_t fmt, bint sqrt_step
         return 0x3fc00000 if sqrt_step else 0x40000000
     if fp_is_inf(a, fmt) or fp_is_inf(b, fmt):
         return fmt_inf(fmt, fp_sign(na, fmt) ^ fp_sign(b, fmt))
-    if fmt == 3:
-        r = fp_host_result(HOP_FMA, na, b, <uint64_t>0x4008000000000000 if sqrt_step else <uint64_t>0x4000000000000000, fmt, fpcr & ~FPCR_FZ, fl)
+    if not sqrt_step:
+        return fp_host_result(HOP_FMA, na, b, <uint64_t>0x4000000000000000 if fmt == 3 else 0x40000000, fmt, fpcr, fl)
+    # (3 - a*b) / 2 with one rounding: halve an operand whose exponent allows it exactly, giving
+    # 1.5 - (a/2)*b; when neither does, a*b is tiny and halving the result is exact.
+    one = <uint64_t>1 << fmt_fbits(fmt)
+    if ((na & fmt_exp_mask(fmt)) >> fmt_fbits(fmt)) >= 2:
+        na -= one
+    elif ((b & fmt_exp_mask(fmt)) >> fmt_fbits(fmt)) >= 2:
+        b -= one
     else:
-        r = fp_host_result(HOP_FMA, na, b, 0x40400000 if sqrt_step else 0x40000000, fmt, fpcr & ~FPCR_FZ, fl)
-    if sqrt_step:
-        m = r & ~fmt_sign(fmt)
-        if m != 0 and m < fmt_exp_mask(fmt):
-            # Halve: exact by decrementing the exponent unless the result goes denormal.
-            if (m >> fmt_fbits(fmt)) > 1:
-                r -= <uint64_t>1 << fmt_fbits(fmt)
-            else:
-                r = fp_arith2(HOP_MUL, r, 0x3fe0000000000000 if fmt == 3 else 0x3f000000, fmt, fpcr & ~FPCR_FZ, fl)
-    if (fpcr & FPCR_FZ) and fp_is_denormal(r, fmt):
-        fl[0] |= FPSR_UFC
-        r &= fmt_sign(fmt)
-    return r
+        r = fp_host_result(HOP_FMA, na, b, <uint64_t>0x4008000000000000 if fmt == 3 else 0x40400000, fmt, fpcr, fl)
+        return r - one
+    return fp_host_result(HOP_FMA, na, b, <uint64_t>0x3ff8000000000000 if fmt == 3 else 0x3fc00000, fmt, fpcr, fl)
 
 
 cdef uint64_t fp_recpx(uint64_t a, uint32_t fmt, uint32_t fpcr, uint32_t* fl) noexcept nogil:

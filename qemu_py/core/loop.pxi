@@ -30,9 +30,13 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
         if m.log_mask & LOG_EXEC:
             log_event(m, EV_TB_EXEC, c.index, tb.pc, tb.phys_pc, 0, 0, 0)
         insns = tb.insns
-        n = tb.n_insns
-        if n > budget - executed:
-            n = <uint32_t>(budget - executed)   # stop exactly at the budget, mid-block
+        n = tb.n_recs
+        if tb.n_insns > budget - executed and not (m.plugin_mask & PM_WHOLE_BLOCKS):
+            # Stop exactly at the budget, mid-block (with plugins, blocks always run whole, as
+            # in QEMU, so that plugins see the same blocks).
+            n = <uint32_t>(budget - executed)
+            if tb.first_rec != NULL:
+                n = tb.first_rec[n]
         k = 0
         res = NEXT
         while k < n:
@@ -40,13 +44,14 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
             k += 1
             if res != NEXT:
                 break
+        # Completed instructions, from the pc of the last record run: plugin records carry the
+        # pc of the instruction they belong to and precede it, so they never count.
+        done = <uint32_t>((insns[k - 1].pc - tb.pc) >> 2)
         if res == NEXT:
             c.pc = insns[n - 1].pc + 4
-            done = k
+            done += 1
         elif res == JUMP:
-            done = k
-        else:
-            done = k - 1
+            done += 1
         executed += done
         c.insn_count += done
         if done:
@@ -71,10 +76,14 @@ cdef uint64_t machine_run(Mach* m, uint64_t budget) noexcept nogil:
             c = &m.cpus[k]
             c.round_insns = c.insn_count
             if c.powered_off:
+                if m.plugin_mask & PM_IDLE:
+                    plugin_vcpu_runnable(c, False)
                 continue
             timer_update(c)
             if c.halted and c.irq_line:
                 c.halted = 0
+            if m.plugin_mask & PM_IDLE:
+                plugin_vcpu_runnable(c, not c.halted)
             if c.halted:
                 continue
             slice_ = QUANTUM

@@ -23,8 +23,9 @@ cdef enum:
 
 
 cdef inline TLBEntry* tlb_entry(CPU* c, uint64_t va, uint32_t flags) noexcept nogil:
-    # One TLB per privilege level, so an exception entry or return needs no flush.
-    return &c.tlb[0 if flags & MEM_UNPRIV else c.el][(va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    # One TLB per privilege level, so an exception entry or return needs no flush. The set is
+    # the vCPU's tlb_idx (the EL, or the always-miss set while a plugin watches the accesses).
+    return &c.tlb[c.tlb_idx_unpriv if flags & MEM_UNPRIV else c.tlb_idx][(va >> PAGE_BITS) & (TLB_SIZE - 1)]
 
 
 cdef inline bint ram_contains(Mach* m, uint64_t pa, uint64_t size) noexcept nogil:
@@ -128,6 +129,8 @@ cdef bint mem_read_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t fl
     cdef uint64_t pa, part, result = 0
     cdef uint32_t fsc = 0, k
     cdef bint wnr = (flags & MEM_RMW) != 0
+    if c.tlb_idx == TLB_WATCH:
+        return plugin_mem_read(c, i, va, size, flags, out)
     if not check_alignment(c, va, size, flags):
         raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, wnr)
         return False
@@ -152,6 +155,8 @@ cdef bint mem_write_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t f
                          uint64_t val) noexcept nogil:
     cdef uint64_t pa
     cdef uint32_t fsc = 0, k
+    if c.tlb_idx == TLB_WATCH:
+        return plugin_mem_write(c, i, va, size, flags, val)
     if not check_alignment(c, va, size, flags):
         raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, True)
         return False

@@ -10,7 +10,9 @@ cdef inline uint32_t tb_hash_index(uint64_t phys_pc) noexcept nogil:
 
 
 cdef void tb_flush(Mach* m) noexcept nogil:
-    # Drop every block (self-modifying code, a full cache). Jump caches point into them.
+    # Drop every block (self-modifying code, a full cache). Jump caches point into them. The
+    # block running now may be among them (a store to its own page, a plugin writing code), so
+    # they are only unlinked here and freed by tb_reap once no block is running.
     cdef uint32_t k
     cdef TB* tb
     cdef TB* nxt
@@ -18,7 +20,8 @@ cdef void tb_flush(Mach* m) noexcept nogil:
         tb = m.tb_hash[k]
         while tb != NULL:
             nxt = tb.hash_next
-            free(tb)
+            tb.hash_next = m.tb_dead
+            m.tb_dead = tb
             tb = nxt
         m.tb_hash[k] = NULL
     m.tb_count = 0
@@ -27,6 +30,17 @@ cdef void tb_flush(Mach* m) noexcept nogil:
         memset(m.cpus[k].jmp_cache, 0, sizeof(m.cpus[k].jmp_cache))
         # Write tags of code pages were withheld; refill them on next use.
         memset(m.cpus[k].tlb, 0xff, sizeof(m.cpus[k].tlb))
+
+
+cdef void tb_reap(Mach* m) noexcept nogil:
+    # Free the blocks tb_flush unlinked. Called between blocks.
+    cdef TB* tb = m.tb_dead
+    cdef TB* nxt
+    m.tb_dead = NULL
+    while tb != NULL:
+        nxt = tb.hash_next
+        free(tb)
+        tb = nxt
 
 
 cdef void mark_code_page(Mach* m, uint64_t phys_pc) noexcept nogil:
@@ -56,15 +70,23 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
         pa += 4
         if res == DEC_END or (cur & (PAGE_SIZE - 1)) == 0 or cur == m.break_pc:
             break
-    tb = <TB*>malloc(sizeof(TB) + n * sizeof(Insn))
-    if tb == NULL:
-        return NULL
+    if m.plugin_mask & PM_TRANS:
+        # Plugins see the block and add their instrumentation records (plugin_runtime.pxi).
+        tb = plugin_translate(c, pc, phys_pc, buf, n)
+        if tb == NULL:
+            return NULL
+    else:
+        tb = <TB*>malloc(sizeof(TB) + n * sizeof(Insn))
+        if tb == NULL:
+            return NULL
+        tb.n_recs = n
+        tb.first_rec = NULL
+        tb.insns = <Insn*>(<char*>tb + sizeof(TB))
+        memcpy(tb.insns, buf, n * sizeof(Insn))
     tb.pc = pc
     tb.phys_pc = phys_pc
     tb.flags = c.tb_flags
     tb.n_insns = n
-    tb.insns = <Insn*>(<char*>tb + sizeof(TB))
-    memcpy(tb.insns, buf, n * sizeof(Insn))
     h = tb_hash_index(phys_pc)
     tb.hash_next = m.tb_hash[h]
     m.tb_hash[h] = tb
@@ -96,8 +118,13 @@ cdef TB* tb_find(CPU* c) noexcept nogil:
             break
         tb = tb.hash_next
     if tb == NULL:
+        if m.tb_dead != NULL:
+            tb_reap(m)
         if m.tb_count >= 1 << 16:
             tb_flush(m)
+            tb_reap(m)
+            if m.plugin_mask & PM_FLUSH:
+                plugin_flush_event(m)
         tb = tb_translate(c, pc, phys_pc)
         if tb == NULL:
             return NULL

@@ -22,7 +22,7 @@ cdef enum:
     TLB_SIZE = 256
     JMP_CACHE_BITS = 12
     JMP_CACHE_SIZE = 4096
-    TB_MAX_INSNS = 64
+    TB_MAX_INSNS = 512      # as QEMU cuts blocks (bb and hotblocks reports depend on it)
     TB_HASH_SIZE = 65536
 
 cdef extern from *:
@@ -54,6 +54,7 @@ cdef enum:
     STOP_DRAIN = 6          # the event log or the UART output needs draining
     STOP_BREAK = 7          # the library asked to stop at an address
     STOP_WFI = 8            # every vCPU waits for an interrupt that cannot come
+    STOP_PLUGIN = 9         # a plugin request (reset/uninstall) or a fatal plugin error
 
 
 cdef struct Insn:
@@ -77,9 +78,12 @@ cdef struct TB:
     uint64_t pc             # virtual PC of the first instruction
     uint64_t phys_pc        # physical PC: the cache key with flags
     uint32_t flags          # CPU state that changes decoding (EL, MMU on)
-    uint32_t n_insns
+    uint32_t n_insns        # guest instructions
+    uint32_t n_recs         # records: n_insns, plus plugin instrumentation records if any
     TB* hash_next           # chain in the physical hash table
-    Insn* insns             # n_insns records, allocated with the block
+    Insn* insns             # n_recs records, allocated with the block
+    uint32_t* first_rec     # instrumented blocks: record index of each instruction's first
+                            # record (n_insns + 1 entries); NULL when records = instructions
 
 
 cdef struct TLBEntry:
@@ -140,7 +144,12 @@ cdef struct CPU:
     uint64_t round_insns    # insn_count when the current scheduling round began
     uint64_t deadline_insns # insn_count at which a timer condition next changes
 
-    TLBEntry tlb[2][TLB_SIZE]  # by privilege: [0] EL0 (and LDTR/STTR), [1] EL1
+    # By privilege: [0] EL0 (and LDTR/STTR), [1] EL1; [2] is never filled, so every access
+    # through it misses. tlb_idx selects the set for ordinary accesses (normally the EL),
+    # tlb_idx_unpriv for LDTR/STTR (normally 0); both point at [2] while a plugin watches the
+    # accesses of the current instruction (plugin_runtime.pxi).
+    TLBEntry tlb[3][TLB_SIZE]
+    uint32_t tlb_idx, tlb_idx_unpriv
     TB* jmp_cache[JMP_CACHE_SIZE]
     Mach* mach
 
@@ -201,11 +210,14 @@ cdef struct Mach:
     uint32_t nregions
     TB** tb_hash            # TB_HASH_SIZE chains, keyed by physical pc
     uint64_t tb_count
+    TB* tb_dead             # flushed blocks, freed between blocks (translate.pxi: tb_reap)
 
     uint32_t current_cpu    # the vCPU running now (banked device registers)
     void* gic               # the interrupt controller (GIC*), NULL before the board wires it
     uint64_t round_start_ns # virtual time when the current round began
     uint32_t icount_shift   # each instruction takes 2**shift ns of virtual time
+
+    uint32_t plugin_mask    # PM_* bits: which plugin hooks are live (plugin_runtime.pxi)
 
     uint32_t stop_reason
     int32_t exit_code

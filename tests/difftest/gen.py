@@ -24,7 +24,8 @@ from typing import Dict, List, Tuple
 
 from .values import M64, M32, edge, value, scratch_bytes, logical_imm
 
-SCRATCH_SIZE = 512
+SCRATCH_SIZE = 576          # not a divisor of the page size: some buffers straddle a page boundary
+PAGE = 4096
 SPK = 31            # SP's key in the register tracking (the zero register is never tracked)
 
 CONDS = ("eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc",
@@ -171,8 +172,16 @@ class Builder:
         return self.rng.randrange(lo, hi + 1, step)
 
     def _target(self, size: int, align: int) -> int:
-        t = self.rng.randrange(self.scratch, self.scratch + SCRATCH_SIZE - size + 1)
-        return t - (t - self.scratch) % align
+        lo, hi = self.scratch, self.scratch + SCRATCH_SIZE - size
+        page = (lo // PAGE + 1) * PAGE
+        if page <= hi + size - 1 and size > 1 and self.rng.random() < 0.4:
+            # The buffer holds a page boundary: cross it (or end just before it).
+            cands = [t for t in range(max(lo, page - size), min(hi, page - 1) + 1)
+                     if (t - lo) % align == 0]
+            if cands:
+                return self.rng.choice(cands)
+        t = self.rng.randrange(lo, hi + 1)
+        return t - (t - lo) % align
 
     def address(self, size: int, align: int = 1, lo: int = 0, hi: int = 0, step: int = 1,
                 post: bool = False, wb: bool = False, exclude=(), sp_ok: bool = True):
@@ -697,16 +706,17 @@ class Builder:
     def g_ldst_excl(self):
         rng = self.rng
         kind = rng.choice(("pair", "pair", "ppair", "ppair", "solo_ld", "solo_st", "clrex"))
+        in_region = bool(self.regions)          # before emit() closes any region
         if kind == "clrex":
             self.emit("clrex")
-            if not self.regions:
+            if not in_region:
                 self.monitor = "clear"
             elif self.monitor != "clear":
                 self.monitor = "unknown"        # the clear may be skipped
             return
         if kind == "solo_st" and self.monitor != "clear":
             kind = "pair"
-        pair = kind == "ppair"
+        pair = kind == "ppair" or (kind.startswith("solo") and rng.random() < 0.3)
         size = rng.choice((4, 8)) if pair else rng.choice((1, 2, 4, 8))
         sf = 1 if size == 8 else 0
         total = 2 * size if pair else size
@@ -725,25 +735,25 @@ class Builder:
         base, _ = self.address(total, align=total)
         rt = self._rt(exclude=(base,))
         rt2 = self._rt(exclude=(rt, base))
-        data = f"{R(rt, sf)}, {R(rt2, sf)}" if kind == "ppair" else R(rt, sf)
+        data = f"{R(rt, sf)}, {R(rt2, sf)}" if pair else R(rt, sf)
         ld = f"ld{a}{ldx} {data}, [{RS(base)}]"
         if kind == "solo_ld":
             self.emit(ld)
-            self.monitor = "unknown" if self.regions else "open"
+            self.monitor = "unknown" if in_region else "open"
         else:
             # Store back new data (or the same) from other registers, status distinct from all.
             st1 = self._rt(exclude=(base,))
             st2 = self._rt(exclude=(base,))
             rs = self._rt(exclude=(base, st1, st2, 31))
-            sdata = f"{R(st1, sf)}, {R(st2, sf)}" if kind == "ppair" else R(st1, sf)
+            sdata = f"{R(st1, sf)}, {R(st2, sf)}" if pair else R(st1, sf)
             self.emit(ld, f"st{l}{stx} {R(rs, 0)}, {sdata}, [{RS(base)}]")
-            if not self.regions:
+            if not in_region:
                 self.monitor = "clear"
             elif self.monitor != "clear":
                 self.monitor = "unknown"
             self.wr(rs)
         self.wr(rt)
-        if kind == "ppair":
+        if pair:
             self.wr(rt2)
 
     def g_ldst_acqrel(self):
@@ -860,6 +870,8 @@ def generate(seed: int, count: int, group: str, scratch_base: int, first_index: 
     """`count` sequences drawn from `group`'s classes; sequence k uses the scratch buffer at
     scratch_base + k * SCRATCH_SIZE. The same arguments give the same sequences."""
     rng = random.Random(f"{seed}:{group}:{first_index}")
+    if group == "mixed":
+        min_len, max_len = 2 * min_len, 2 * max_len    # more interplay between classes
     weights = group_weights(group)
     names = list(weights)
     cum = []

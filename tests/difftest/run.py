@@ -6,7 +6,6 @@ the seed, the group and the sequence's index (see tools/difftest.py).
 """
 
 import bisect
-import os
 import struct
 import subprocess
 import tempfile
@@ -30,12 +29,13 @@ class Mismatch:
     regs: List[tuple]           # (name, qemu value, qemu_py value)
     mem: List[tuple]            # (offset, qemu bytes, qemu_py bytes)
     fault: Optional[str] = None # what qemu_py raised or where it stopped, if it did
+    options: str = ""           # extra tools/difftest.py options of the run (--mmu, --cpu)
 
     def report(self) -> str:
         s = self.seq
         lines = [f"MISMATCH seed={self.seed} group={self.group} index={s.index}   replay: "
                  f"python3 tools/difftest.py --seed {self.seed} --group {self.group} "
-                 f"--index {s.index}",
+                 f"--index {s.index}{self.options}",
                  f"  classes: {', '.join(s.classes)}"]
         if self.fault:
             lines.append(f"  qemu_py: {self.fault}")
@@ -65,18 +65,85 @@ class HarnessError(Exception):
     """The reference run itself failed: a generator or harness bug, not a qemu_py one."""
 
 
-def run_reference(elf: str, out_len: int) -> bytes:
-    r = subprocess.run(["qemu-aarch64", "-cpu", "max", elf], capture_output=True, timeout=300)
-    if r.returncode != 0 or len(r.stdout) != out_len:
-        raise HarnessError(f"qemu-aarch64 exited {r.returncode} with {len(r.stdout)} of {out_len} "
-                           f"bytes: {r.stderr.decode(errors='replace')[:2000]}")
-    return r.stdout
+def start_reference(elf: str) -> subprocess.Popen:
+    return subprocess.Popen(["qemu-aarch64", "-cpu", "max", elf], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
 
 
-def run_qemu_py(elf: str, nseqs: int, out_len: int, cpu: str = "max"):
+def reference_output(proc: subprocess.Popen, out_len: int) -> bytes:
+    out, err = proc.communicate(timeout=300)
+    if proc.returncode != 0 or len(out) != out_len:
+        raise HarnessError(f"qemu-aarch64 exited {proc.returncode} with {len(out)} of {out_len} "
+                           f"bytes: {err.decode(errors='replace')[:2000]}")
+    return out
+
+
+TABLES = 0x44000000             # page tables for the MMU runs, out of the program's way
+GRANULES = {"4k": 12, "16k": 14, "64k": 16}
+
+
+def mmu_regs(m, granule: str, text_end: int, data_end: int) -> dict:
+    """Identity-map the program with stage 1 tables in qemu_py's RAM and return the system
+    register values that turn the MMU on (39-bit VAs, TTBR0 only). Code is read-only at EL1
+    (with 2 MB blocks where the granule is 4K), data read-write at EL0 and EL1 (LDTR/STTR
+    check EL0's permissions) and never executable. Every load and store then walks or hits
+    the soft TLB, including page-crossing ones."""
+    g = GRANULES[granule]
+    stride = g - 3
+    inputsize = 39
+    start = 4 - (inputsize - g + stride - 1) // stride
+    tsize = 1 << g
+    tables = {}                             # address -> bytearray
+
+    def new_table():
+        addr = TABLES + len(tables) * tsize
+        tables[addr] = bytearray(tsize)
+        return addr
+
+    root = new_table()
+
+    def index(va, level):
+        lo = g + (3 - level) * stride
+        return (va >> lo) & ((1 << stride) - 1)
+
+    def map_(va, level, attrs):
+        t = root
+        for lv in range(start, level):
+            e = index(va, lv) * 8
+            d = int.from_bytes(tables[t][e:e + 8], "little")
+            if d == 0:
+                d = new_table() | 3
+                tables[t][e:e + 8] = d.to_bytes(8, "little")
+            t = d & ~(tsize - 1) & ((1 << 48) - 1)
+        e = index(va, level) * 8
+        desc = va | attrs | (3 if level == 3 else 1)
+        tables[t][e:e + 8] = desc.to_bytes(8, "little")
+
+    af, sh = 1 << 10, 3 << 8
+    pxn, uxn = 1 << 53, 1 << 54
+    text_attrs = af | sh | (2 << 6) | uxn           # EL1 read-only, EL0 none, EL1 executable
+    data_attrs = af | sh | (1 << 6) | pxn | uxn     # EL0 and EL1 read-write
+    base = m.core.ram_base
+    if g == 12:
+        for va in range(base, (text_end + (1 << 21) - 1) & ~((1 << 21) - 1), 1 << 21):
+            map_(va, 2, text_attrs)
+    else:
+        for va in range(base, text_end, tsize):
+            map_(va, 3, text_attrs)
+    for va in range(DATA_BASE, data_end + tsize, tsize):
+        map_(va - va % tsize, 3, data_attrs)
+    for addr, data in tables.items():
+        m.write_phys(addr, bytes(data))
+    tg0 = {12: 0, 14: 2, 16: 1}[g]
+    tcr = (64 - inputsize) | (tg0 << 14) | (1 << 23) | (3 << 12) | (1 << 10) | (1 << 8)
+    return {"mair_el1": 0xff, "tcr_el1": tcr, "ttbr0_el1": root}
+
+
+def run_qemu_py(elf: str, nseqs: int, out_len: int, cpu: str = "max", mmu: Optional[str] = None):
     """Run the ELF in qemu_py up to `done`. After an exception (the vector table branches to
     `done`) or a runaway, note it and go on with the next sequence. Returns (bytes, faults)
-    where faults maps a sequence index to a description."""
+    where faults maps a sequence index to a description. With mmu ("4k", "16k" or "64k") the
+    program runs with the MMU on, identity-mapped."""
     from qemu_py.machine import Machine
     from qemu_py import _core
 
@@ -87,8 +154,12 @@ def run_qemu_py(elf: str, nseqs: int, out_len: int, cpu: str = "max"):
     pc = m.load(elf)
     faults = {}
     budget = 400 * nseqs + 10000
+    regs = {}
+    if mmu:
+        regs = mmu_regs(m, mmu, syms["done"] + 4096, DATA_BASE + out_len + nseqs * BLOCK)
+        regs["sctlr_el1"] = 0x00c50838 | 1          # last: the MMU goes on with the tables set
     while True:
-        m.set_entry(pc, vbar_el1=syms["vectors"], elr_el1=1)
+        m.set_entry(pc, vbar_el1=syms["vectors"], elr_el1=1, **regs)
         res = m.run(max_insns=budget, until_pc=done)
         core = m.core
         elr = core.get_reg(0, "elr_el1")
@@ -123,6 +194,49 @@ def run_qemu_py(elf: str, nseqs: int, out_len: int, cpu: str = "max"):
     return m.read_phys(DATA_BASE, out_len), faults
 
 
+def run_qemu_py_injected(elf: str, nseqs: int, out_len: int, cpu: str = "max"):
+    """Like run_qemu_py, but qemu_py runs only the sequence bodies: the starting registers are
+    set from Python and the final ones read back, so the harness's own loads and stores (the
+    prologue and epilogue) are not needed. Slower; for while those instructions are missing
+    or suspect. Same return value as run_qemu_py."""
+    from qemu_py.machine import Machine
+    from qemu_py import _core
+
+    syms = build.symbols(elf)
+    m = Machine(cpu=cpu)
+    m.load(elf)
+    lay = Layout(nseqs)
+    image = bytearray(m.read_phys(DATA_BASE, out_len))
+    faults = {}
+    for k in range(nseqs):
+        init = struct.unpack_from("<34Q", m.read_phys(DATA_BASE + lay.inits + k * BLOCK, BLOCK))
+        regs = {f"x{j}": init[j] for j in range(31)}
+        m.set_entry(syms[f"body_{k}"], vbar_el1=syms["vectors"], elr_el1=1, **regs)
+        m.core.set_reg(0, "sp", init[31])
+        m.core.set_reg(0, "nzcv", init[32])
+        res = m.run(max_insns=4000, until_pc=syms[f"epilogue_{k}"])
+        core = m.core
+        elr = core.get_reg(0, "elr_el1")
+        if res.reason != "break" or elr != 1:
+            if elr != 1:
+                esr = core.get_reg(0, "esr_el1")
+                word = struct.unpack("<I", m.read_phys(elr, 4))[0] if elr % 4 == 0 and \
+                    _in_ram(m, elr) else None
+                what = f"exception ESR={esr:#x} (EC {esr >> 26:#x}) at {elr:#x}"
+                if word is not None:
+                    what += f" on word {word:#010x} (decoded as {_core.decode(word)[0]})"
+            else:
+                what = f"stopped ({res.reason}) at pc {core.get_reg(0, 'pc'):#x}"
+            faults[k] = what
+            continue
+        final = [core.get_reg(0, f"x{j}") for j in range(31)]
+        final += [core.get_reg(0, "sp"), core.get_reg(0, "nzcv")]
+        struct.pack_into(f"<{NREGS}Q", image, lay.results + k * BLOCK, *final)
+    scratch = m.read_phys(DATA_BASE, lay.results)
+    image[:lay.results] = scratch
+    return bytes(image), faults
+
+
 def _in_ram(m, addr: int) -> bool:
     return m.core.ram_base <= addr < m.core.ram_base + m.core.ram_size - 4
 
@@ -150,7 +264,7 @@ def compare(seed: int, group: str, seqs: List[Sequence], ref: bytes, got: bytes,
 
 
 def run_batch(seed: int, group: str, first: int, count: int, workdir: Optional[str] = None,
-              cpu: str = "max") -> BatchResult:
+              cpu: str = "max", inject: bool = False, mmu: Optional[str] = None) -> BatchResult:
     """Generate sequences first .. first+count-1 of (seed, group) (first a multiple of BATCH,
     count at most BATCH), run them in both and compare."""
     assert first % BATCH == 0 and 0 < count <= BATCH
@@ -162,26 +276,35 @@ def run_batch(seed: int, group: str, first: int, count: int, workdir: Optional[s
         elf = build.build(seqs, wd)
         t2 = time.perf_counter()
         out_len = Layout(count).out_len
-        proc = subprocess.Popen(["qemu-aarch64", "-cpu", "max", elf], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        got, faults = run_qemu_py(elf, count, out_len, cpu)
+        proc = start_reference(elf)             # runs while qemu_py does
+        try:
+            if inject:
+                got, faults = run_qemu_py_injected(elf, count, out_len, cpu)
+            else:
+                got, faults = run_qemu_py(elf, count, out_len, cpu, mmu)
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
         t3 = time.perf_counter()
-        ref, err = proc.communicate(timeout=300)
-        if proc.returncode != 0 or len(ref) != out_len:
-            raise HarnessError(f"qemu-aarch64 exited {proc.returncode} with {len(ref)} of "
-                               f"{out_len} bytes: {err.decode(errors='replace')[:2000]}")
+        ref = reference_output(proc, out_len)
         t4 = time.perf_counter()
     result = BatchResult(seed, group, seqs)
     result.mismatches = compare(seed, group, seqs, ref, got, faults)
+    opts = (f" --mmu {mmu}" if mmu else "") + (f" --cpu {cpu}" if cpu != "max" else "") + \
+        (" --inject" if inject else "")
+    for mm in result.mismatches:
+        mm.options = opts
     result.times = {"generate": t1 - t0, "build": t2 - t1, "qemu_py": t3 - t2,
                     "qemu-aarch64 (after)": t4 - t3}
     return result
 
 
-def replay(seed: int, group: str, index: int, cpu: str = "max") -> Optional[Mismatch]:
+def replay(seed: int, group: str, index: int, cpu: str = "max", inject: bool = False,
+           mmu: Optional[str] = None) -> Optional[Mismatch]:
     """Re-run the batch holding sequence `index` and return its mismatch (None: it agrees)."""
     first = index - index % BATCH
-    res = run_batch(seed, group, first, index - first + 1, cpu=cpu)
+    res = run_batch(seed, group, first, index - first + 1, cpu=cpu, inject=inject, mmu=mmu)
     for mm in res.mismatches:
         if mm.seq.index == index:
             return mm
@@ -211,4 +334,4 @@ def reference_batch(seed: int, group: str, count: int, workdir: str):
     """Generate and run a batch under qemu-aarch64 only: (sequences, output bytes)."""
     seqs = generate(seed, count, group, DATA_BASE)
     elf = build.build(seqs, workdir)
-    return seqs, run_reference(elf, Layout(count).out_len)
+    return seqs, reference_output(start_reference(elf), Layout(count).out_len)

@@ -17,7 +17,7 @@ int on_exception(struct frame *f, int index)
     puts("  trap ");
     report_exception(f, index);
     puts("  spsr ");
-    put_hex(f->spsr);
+    put_hex(f->spsr & SPSR_BASE_BITS);
     puts(" daif in handler ");
     put_hex(MRS(daif));
     puts(" currentel ");

@@ -39,6 +39,10 @@ void *memcpy(void *d, const void *s, size_t n);
 void *memmove(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
+/* SPSR's NZCV, DAIF and mode fields: the bits later architecture versions add (BTYPE, SSBS,
+   PAN, ...) are left out, since -cpu max differs between QEMU and qemu_py there. */
+#define SPSR_BASE_BITS 0xf00003ffUL
+
 #define ESR_EC(esr)  (((esr) >> 26) & 0x3f)
 #define ESR_ISS(esr) ((esr) & 0x1ffffff)
 

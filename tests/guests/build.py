@@ -44,6 +44,7 @@ class Guest:
     cflags: Tuple[str, ...] = ()
     what: str = ""
     last_line: str = ""                    # what it prints last when it ran to the end
+    smp: int = 1                           # vCPUs (-smp)
 
     def __post_init__(self):
         if not self.last_line:
@@ -81,6 +82,9 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     Guest("mmu_arm", ("mmu.c",) + SYS, compare=False, cflags=("-DMANUAL",),
           what="block levels and PAR_EL1.SH QEMU 7.2 gets wrong, against mmu_arm.expected",
           last_line="mmu: done"),
+    Guest("timer", ("timer.c",) + SYS, what="virtual and physical timers through the GICv2"),
+    Guest("smp", ("smp.c",) + SYS, smp=4,
+          what="PSCI CPU_ON/OFF/AFFINITY_INFO, SGIs between 4 vCPUs, spinlock and LDXR/STXR counter"),
 )}
 
 

@@ -197,11 +197,11 @@ def _opt_smp(o: Options, arg: str) -> None:
             raise UsageError(f"-smp {arg}: CPU topology parameters must be greater than zero")
         topo[key] = n
     cpus = topo.get("cpus")
-    if cpus is None:
+    if cpus is None:            # as QEMU: maxcpus if given, else the topology's product
         cpus = 1
         for key in ("sockets", "dies", "clusters", "cores", "threads", "books", "drawers"):
             cpus *= topo.get(key, 1)
-        cpus = topo.get("maxcpus", cpus) if len(topo) == 1 else cpus
+        cpus = topo.get("maxcpus", cpus)
     if cpus > MAX_SMP:
         raise UsageError(f"-smp {arg}: Invalid SMP CPUs {cpus}. The max CPUs supported by "
                          f"machine 'virt' is {MAX_SMP}")

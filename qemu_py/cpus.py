@@ -18,7 +18,8 @@ CORTEX_A57 = {
 }
 
 # -cpu max: everything implemented. LSE atomics (ISAR0.Atomic = 2) on top of the A57's set.
-MAX = dict(CORTEX_A57, midr=0x000F0510, id_aa64isar0=0x00010000 | (2 << 20))
+MAX = dict(CORTEX_A57, midr=0x000F0510, id_aa64isar0=0x00010000 | (2 << 20),
+           id_aa64mmfr0=0x00001124 | (1 << 20))     # the MMU has the 16K granule too (TGran16)
 
 MODELS = {"cortex-a57": CORTEX_A57, "max": MAX}
 

@@ -29,6 +29,12 @@ def _ids(cases):
 _qemu_runs = {}
 
 
+def machine_args(elf: Path) -> list:
+    """-smp for the guests that want more than one vCPU."""
+    g = GUESTS.get(elf.stem)
+    return ["-smp", str(g.smp)] if g is not None and g.smp > 1 else []
+
+
 def run_qemu(elf: Path, cpu: str) -> subprocess.CompletedProcess:
     """The reference run (kept for the session: the guests are deterministic)."""
     key = (elf, elf.stat().st_mtime_ns, cpu)
@@ -36,7 +42,7 @@ def run_qemu(elf: Path, cpu: str) -> subprocess.CompletedProcess:
         if shutil.which(QEMU) is None:
             pytest.fail(f"{QEMU} not found: the test command installs qemu-system-arm")
         _qemu_runs[key] = subprocess.run(
-            [QEMU, "-M", "virt", "-cpu", cpu, "-nographic", "-kernel", str(elf)],
+            [QEMU, "-M", "virt", "-cpu", cpu, "-nographic", "-kernel", str(elf)] + machine_args(elf),
             stdin=subprocess.DEVNULL, capture_output=True, timeout=QEMU_TIMEOUT)
     return _qemu_runs[key]
 
@@ -45,7 +51,7 @@ def run_qemu_py(elf: Path, cpu: str, timeout: int = QEMU_PY_TIMEOUT) -> subproce
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.run([sys.executable, "-m", "qemu_py", "-M", "virt", "-cpu", cpu,
-                           "-nographic", "-kernel", str(elf)],
+                           "-nographic", "-kernel", str(elf)] + machine_args(elf),
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, env=env)
 
 

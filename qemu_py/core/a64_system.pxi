@@ -19,6 +19,9 @@ cdef inline int op_CLREX(CPU* c, Insn* i) noexcept nogil:
     return NEXT
 
 cdef inline int op_WFI(CPU* c, Insn* i) noexcept nogil:
+    if c.el == 0 and not (c.sctlr_el1 & SCTLR_NTWI):
+        # Trapped to EL1: ISS CV = 1, COND = 0b1110, TI = 0 (WFI).
+        return raise_sync(c, i, EC_WFX, 0x1e00000)
     c.pc = i.pc + 4
     c.halted = 1
     return JUMP
@@ -33,8 +36,9 @@ cdef inline int op_SVC(CPU* c, Insn* i) noexcept nogil:
     return JUMP
 
 cdef inline int op_HVC(CPU* c, Insn* i) noexcept nogil:
-    # EL2 is absent, so HVC is UNDEFINED except as the PSCI conduit, which the board answers.
-    if c.el == 0 or not is_psci_call(c.x[0]):
+    # EL2 is absent: HVC from EL1 is the firmware conduit, as on QEMU's virt. The firmware
+    # answers PSCI and returns NOT_SUPPORTED for any other SMC Calling Convention function.
+    if c.el == 0:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4

@@ -39,6 +39,9 @@ cdef enum:
     SCTLR_SA0 = 1 << 4
 
 cdef enum:
+    SPSR_IL = 1 << 20
+
+cdef enum:
     DAIF_MASK_ALL = 0xf << 6
     DAIF_I = 1 << 7
 
@@ -151,15 +154,17 @@ cdef void exception_return(CPU* c) noexcept nogil:
     """ERET: restore PSTATE from SPSR_EL1 and continue at ELR_EL1."""
     cdef uint64_t spsr = c.spsr_el1
     cdef uint32_t m = spsr & 0x1f
+    cdef bint illegal = m != 0 and m != 4 and m != 5
     c.excl_valid = 0
-    if m != 0 and m != 4 and m != 5:
-        # An illegal return (AArch32, EL2/EL3 or a reserved mode): stay at this EL with PSTATE.IL
-        # set; the next instruction then takes an Illegal Execution state exception. We model
-        # the outcome of that: the exception is taken at the return address.
-        c.pc = c.elr_el1
-        take_exception(c, EXC_SYNC, EC_ILLEGAL_STATE, 0, c.pc, 0, False)
-        return
+    # NZCV and DAIF come from SPSR even when the return is illegal.
     c.nzcv = (spsr >> 28) & 0xf
     c.daif = spsr & DAIF_MASK_ALL
-    cpu_set_sp_sel(c, m >> 2, m & 1)
+    if not illegal:
+        cpu_set_sp_sel(c, m >> 2, m & 1)
     c.pc = c.elr_el1
+    if illegal or spsr & SPSR_IL:
+        # PSTATE.IL is set: by an illegal return (AArch32, EL2/EL3 or a reserved mode: EL and SP
+        # stay as they are) or copied from SPSR. The next instruction then takes an Illegal
+        # Execution state exception; we take it now, at the return address, with IL in SPSR.
+        take_exception(c, EXC_SYNC, EC_ILLEGAL_STATE, 0, c.pc, 0, False)
+        c.spsr_el1 |= SPSR_IL

@@ -57,6 +57,13 @@ cdef bint mmu_walk(CPU* c, uint64_t va, bint el0, int access, uint64_t* pa, uint
                    uint32_t* fsc) noexcept nogil:
     """Walk the tables for an access to va from EL0 (el0) or EL1. On success sets pa and the
     permissions the mapping grants; on failure the fault status code with its level."""
+    cdef uint64_t leaf
+    return mmu_walk_leaf(c, va, el0, access, pa, perms, fsc, &leaf)
+
+
+cdef bint mmu_walk_leaf(CPU* c, uint64_t va, bint el0, int access, uint64_t* pa, uint32_t* perms,
+                        uint32_t* fsc, uint64_t* leaf) noexcept nogil:
+    # mmu_walk, also giving the block or page descriptor (for AT's memory attributes).
     cdef Mach* m = c.mach
     cdef uint64_t tcr = c.tcr_el1
     cdef bint upper = (va >> 55) & 1
@@ -128,6 +135,7 @@ cdef bint mmu_walk(CPU* c, uint64_t va, bint el0, int access, uint64_t* pa, uint
                 fsc[0] = FSC_TRANSLATION + level
                 return False
         break
+    leaf[0] = desc
     if desc & (1 << 10) == 0:
         fsc[0] = FSC_ACCESS_FLAG + level
         return False
@@ -160,3 +168,16 @@ cdef bint mmu_walk(CPU* c, uint64_t va, bint el0, int access, uint64_t* pa, uint
 
 cdef inline uint32_t access_perm(int access) noexcept nogil:
     return PERM_W if access == ACC_WRITE else (PERM_X if access == ACC_EXEC else PERM_R)
+
+
+cdef uint64_t mmu_par(CPU* c, uint64_t pa, uint64_t leaf) noexcept nogil:
+    """PAR_EL1 after a successful AT: the output address with the memory attributes (MAIR byte)
+    and shareability the manual's AArch64.ReportedOutputAttrs gives: Device and Normal
+    Non-cacheable memory report Outer Shareable. Bit 11 is RES1; NS is set (Non-secure output)."""
+    cdef uint64_t attr = 0, sh = 2
+    if c.sctlr_el1 & SCTLR_M:
+        attr = (c.mair_el1 >> (8 * ((leaf >> 2) & 7))) & 0xff
+        if (attr & 0xf0) != 0 and attr != 0x44:
+            sh = (leaf >> 8) & 3
+    # With the MMU off data accesses are Device-nGnRnE: attr 0, Outer Shareable.
+    return (attr << 56) | (pa & <uint64_t>0xfffffffff000) | (1 << 11) | (1 << 9) | (sh << 7)

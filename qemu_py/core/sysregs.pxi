@@ -6,6 +6,8 @@ cdef enum:
     SCTLR_UMA = 1 << 9
     SCTLR_DZE = 1 << 14
     SCTLR_UCT = 1 << 15
+    SCTLR_NTWI = 1 << 16
+    SCTLR_UCI = 1 << 26
 
 cdef inline uint32_t sysreg_key(uint32_t op0, uint32_t op1, uint32_t crn, uint32_t crm,
                                 uint32_t op2) noexcept nogil:
@@ -143,18 +145,18 @@ cdef int sysreg_el0_timer_access(CPU* c, uint32_t key) noexcept nogil:
     return -1
 
 
-cdef bint sysreg_el0_ok(CPU* c, uint32_t key, bint write) noexcept nogil:
+cdef int sysreg_el0_access(CPU* c, uint32_t key, bint write) noexcept nogil:
+    # The other registers EL0 may name: 1 allowed, 0 trapped to EL1 (SCTLR_EL1.UMA/UCT),
+    # -1 UNDEFINED.
     if key == SR_NZCV or key == SR_FPCR or key == SR_FPSR or key == SR_TPIDR_EL0:
-        return True
+        return 1
     if key == SR_DAIF:
-        return (c.sctlr_el1 & SCTLR_UMA) != 0
-    if key == SR_TPIDRRO_EL0:
-        return not write
+        return 1 if c.sctlr_el1 & SCTLR_UMA else 0
+    if key == SR_TPIDRRO_EL0 or key == SR_DCZID_EL0:
+        return -1 if write else 1
     if key == SR_CTR_EL0:
-        return not write and (c.sctlr_el1 & SCTLR_UCT) != 0
-    if key == SR_DCZID_EL0:
-        return not write
-    return False
+        return -1 if write else (1 if c.sctlr_el1 & SCTLR_UCT else 0)
+    return -1
 
 
 cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogil:
@@ -165,8 +167,12 @@ cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogi
         t = sysreg_el0_timer_access(c, key)
         if t == 0:
             return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
-        if t < 0 and not sysreg_el0_ok(c, key, False):
-            return raise_undef(c, i)
+        if t < 0:
+            t = sysreg_el0_access(c, key, False)
+            if t == 0:
+                return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
+            if t < 0:
+                return raise_undef(c, i)
     if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
         return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
@@ -229,8 +235,12 @@ cdef int sysreg_write(CPU* c, Insn* i, uint32_t key, uint64_t v) noexcept nogil:
         t = sysreg_el0_timer_access(c, key)
         if t == 0 or (t == 1 and (key == SR_CNTPCT_EL0 or key == SR_CNTVCT_EL0 or key == SR_CNTFRQ_EL0)):
             return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i)) if t == 0 else raise_undef(c, i)
-        if t < 0 and not sysreg_el0_ok(c, key, True):
-            return raise_undef(c, i)
+        if t < 0:
+            t = sysreg_el0_access(c, key, True)
+            if t == 0:
+                return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
+            if t < 0:
+                return raise_undef(c, i)
     if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
         return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
@@ -283,8 +293,8 @@ cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:
     cdef uint32_t crn = (key >> 7) & 0xf
     cdef uint32_t crm = (key >> 3) & 0xf
     cdef uint32_t op2 = key & 7
-    cdef uint64_t base, pa
-    cdef uint32_t fsc = 0, k
+    cdef uint64_t base, pa, leaf
+    cdef uint32_t fsc = 0, k, perms
     cdef bint ends = sys_op_ends_block(key)
     if crn == 8:                                             # TLBI: any form drops everything
         if c.el == 0:
@@ -300,16 +310,24 @@ cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:
     elif crn == 7 and crm == 8 and op1 == 0 and op2 < 4:     # AT S1E1R/W, S1E0R/W
         if c.el == 0:
             return raise_undef(c, i)
-        if translate_va(c, arg, ACC_WRITE if op2 & 1 else ACC_READ, MEM_UNPRIV if op2 & 2 else 0, &pa, &fsc):
-            c.par_el1 = pa & <uint64_t>0xfffffffff000
+        leaf = 0
+        if not (c.sctlr_el1 & SCTLR_M):
+            c.par_el1 = mmu_par(c, arg, 0)
+        elif mmu_walk_leaf(c, arg, (op2 & 2) != 0, ACC_WRITE if op2 & 1 else ACC_READ, &pa,
+                           &perms, &fsc, &leaf):
+            c.par_el1 = mmu_par(c, pa, leaf)
         else:
-            c.par_el1 = 1 | (fsc << 1)
+            c.par_el1 = 1 | (fsc << 1) | (1 << 11)          # F, FST; bit 11 RES1
     elif crn == 7 and (crm == 1 or crm == 5 or crm == 6 or crm == 10 or crm == 11 or crm == 12
                        or crm == 14):
         # Instruction and data cache maintenance: our caches are always coherent. IC
         # invalidation needs nothing either: stores to translated code drop it already.
+        # EL0 may use the op1 = 3 ones (DC CVAU/CVAC/CVAP/CIVAC, IC IVAU) when SCTLR_EL1.UCI
+        # lets it; otherwise they trap to EL1.
         if c.el == 0 and op1 != 3:
             return raise_undef(c, i)
+        if c.el == 0 and not (c.sctlr_el1 & SCTLR_UCI):
+            return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
     else:
         return raise_undef(c, i)
     if ends:

@@ -168,11 +168,13 @@ def accepts(handler: str, mnemonic: str, op_str: str, word: int) -> bool:
     if handler == "UNDEF":
         if mn in UNDEF_OK or mn.startswith(UNDEF_OK_PREFIXES):
             return True
-        # MSR with op0 = 0: PSTATE fields of absent features (PAN, UAO, DIT, SSBS, TCO, ...),
-        # or words capstone reads as a register MSR although that form needs op0 = 2 or 3.
         if mn == "dsb" and op_str.endswith("nxs"):
             return True                   # FEAT_XS
-        return mn == "msr" and (word >> 19) & 3 == 0
+        # MSR/MRS with op0 < 2: PSTATE fields of absent features (PAN, UAO, DIT, SSBS, TCO,
+        # ...), or words capstone reads as register moves although those need op0 = 2 or 3.
+        return mn in ("msr", "mrs") and (word >> 19) & 3 < 2
+    if handler in ("MRS", "MSR") and (word >> 19) & 3 < 2:
+        return False                      # register moves have op0 = 2 or 3
     for entry in HANDLERS.get(handler, ()):
         name, _, w = entry.partition(" ")
         if name == mn and (not w or w == width(op_str)):

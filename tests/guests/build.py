@@ -20,7 +20,7 @@ BUILD_DIR = HERE / "build"
 CC = os.environ.get("GUEST_CC", "aarch64-linux-gnu-gcc")
 
 LIB_SOURCES = ("lib/start.S", "lib/vectors.S", "lib/io.c", "lib/exceptions.c")
-LIB_HEADERS = ("lib/guest.h",)
+LIB_HEADERS = ("lib/guest.h", "lib/sys.h")
 
 # No FP/SIMD registers (the cores run without FP for now), no PIE, no libc, no stack protector,
 # strict alignment: with the MMU off every data access is to Device memory, where an unaligned
@@ -31,6 +31,7 @@ CFLAGS = ("-O2", "-g", "-ffreestanding", "-nostdlib", "-static", "-mgeneral-regs
           "-Wno-unused-parameter", "-Werror", "-Wl,--build-id=none")
 
 BOTH_CPUS = ("cortex-a57", "max")
+SYS = ("lib/sys.c", "lib/sys.S")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Guest:
     cflags: Tuple[str, ...] = ()
     what: str = ""
     last_line: str = ""                    # what it prints last when it ran to the end
+    smp: int = 1                           # vCPUs (-smp)
 
     def __post_init__(self):
         if not self.last_line:
@@ -72,6 +74,17 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     Guest("runaway", ("runaway.S",), library=False, compare=False,
           what="jumps into unmapped memory with no vector table: must end in a one-line report",
           last_line="runaway: jumping to 0x20000000"),
+    # System guests (issue 3): lib/sys.* holds their EL0, GIC, PSCI and page table helpers.
+    Guest("exc", ("exc.c",) + SYS, what="each exception taken and returned from, EL1 and EL0"),
+    Guest("exc_arm", ("exc_arm.c",) + SYS, compare=False,
+          what="trap syndromes QEMU 7.2 gets wrong, against exc_arm.expected"),
+    Guest("mmu", ("mmu.c",) + SYS, what="4K/16K/64K page tables, faults, TLBI, AT, TTBR1, TBI"),
+    Guest("mmu_arm", ("mmu.c",) + SYS, compare=False, cflags=("-DMANUAL",),
+          what="block levels and PAR_EL1.SH QEMU 7.2 gets wrong, against mmu_arm.expected",
+          last_line="mmu: done"),
+    Guest("timer", ("timer.c",) + SYS, what="virtual and physical timers through the GICv2"),
+    Guest("smp", ("smp.c",) + SYS, smp=4,
+          what="PSCI CPU_ON/OFF/AFFINITY_INFO, SGIs between 4 vCPUs, spinlock and LDXR/STXR counter"),
 )}
 
 

@@ -529,7 +529,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         o = parse(argv)
         if o.info is not None:
-            sys.stdout.write(o.info)
+            sys.stdout.write(o.info if o.info.endswith("\n") else o.info + "\n")
             return 0
         cfg = o.config
         from . import _core

@@ -69,7 +69,7 @@ cdef uint32_t gic_best(GIC* g, uint32_t cpu, uint32_t* prio_out) noexcept nogil:
         while cand:
             irq = w * 32 + <uint32_t>__builtin_ctz(cand)
             cand &= cand - 1
-            if g.targets[irq] & bit and g.priority[irq] < best_prio:
+            if (g.targets[irq] & bit or g.mach.ncpus == 1) and g.priority[irq] < best_prio:
                 best = irq
                 best_prio = g.priority[irq]
     prio_out[0] = best_prio
@@ -126,6 +126,8 @@ cdef uint32_t gic_acknowledge(GIC* g, uint32_t cpu) noexcept nogil:
     # GICC_IAR: the pending interrupt becomes active; the running priority rises to its own.
     cdef GICCpu* pc = &g.cpu[cpu]
     cdef uint32_t prio, irq, src = 0, k
+    if not (g.ctlr & 1) or not (pc.ctlr & 1):
+        return GIC_SPURIOUS                 # nothing is forwarded to a disabled interface
     irq = gic_best(g, cpu, &prio)
     if irq == GIC_SPURIOUS or prio >= pc.pmr or pc.nactive >= 64:
         return GIC_SPURIOUS
@@ -148,7 +150,7 @@ cdef uint32_t gic_acknowledge(GIC* g, uint32_t cpu) noexcept nogil:
     pc.active_stack[pc.nactive] = irq
     pc.active_src[pc.nactive] = src
     pc.nactive += 1
-    pc.running = prio
+    pc.running = gic_group_priority(pc, prio)   # GICC_RPR shows the group priority
     gic_update(g)
     return irq | (src << 10)
 
@@ -180,7 +182,7 @@ cdef void gic_end_of_interrupt(GIC* g, uint32_t cpu, uint32_t value) noexcept no
         gic_set(g.active, irq, False)
     pc.running = GIC_IDLE_PRIORITY
     for k in range(pc.nactive):
-        prio = gic_irq_priority(g, cpu, pc.active_stack[k])
+        prio = gic_group_priority(pc, gic_irq_priority(g, cpu, pc.active_stack[k]))
         if prio < pc.running:
             pc.running = prio
     gic_update(g)
@@ -243,7 +245,8 @@ cdef bint gicd_read(void* dev, uint64_t off, uint32_t size, uint64_t* out) noexc
             irq = <uint32_t>(off - 0x400) + k
             if irq < GIC_NIRQ:
                 v |= <uint32_t>gic_irq_priority(g, cpu, irq) << (8 * k)
-    elif 0x800 <= off < 0x800 + GIC_NIRQ:
+    elif 0x800 <= off < 0x800 + GIC_NIRQ and g.mach.ncpus > 1:
+        # (With one CPU interface the target registers are RAZ/WI: everything goes to it.)
         for k in range(size):
             irq = <uint32_t>(off - 0x800) + k
             if irq < 32:
@@ -301,6 +304,7 @@ cdef bint gicd_write(void* dev, uint64_t off, uint32_t size, uint64_t val64) noe
         pc.enabled |= 0xffff & val           # SGIs can be enabled like any other
     elif 0x180 <= off < 0x200:
         gicd_write_bits(g, pc, off, 0x180, g.enabled, &pc.enabled, val, False)
+        pc.enabled |= 0xffff                 # SGIs are always enabled (RAO/WI), as in QEMU
     elif 0x200 <= off < 0x280:
         gicd_write_bits(g, pc, off, 0x200, g.pending, &pc.pending, val & ~(<uint32_t>0xffff) if off == 0x200 else val, True)
     elif 0x280 <= off < 0x300:
@@ -391,4 +395,5 @@ cdef void gic_reset(GIC* g, Mach* m) noexcept nogil:
     g.mach = m
     for k in range(MAX_CPUS):
         g.cpu[k].running = GIC_IDLE_PRIORITY
+        g.cpu[k].enabled = 0xffff                # SGIs
         g.cpu[k].edge = 0xffff                 # SGIs are edge-triggered; PPIs level by default

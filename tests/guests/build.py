@@ -83,6 +83,7 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
           what="block levels and PAR_EL1.SH QEMU 7.2 gets wrong, against mmu_arm.expected",
           last_line="mmu: done"),
     Guest("timer", ("timer.c",) + SYS, what="virtual and physical timers through the GICv2"),
+    Guest("gic", ("gic.c",) + SYS, what="GICv2 registers, SPIs, enables, priorities, BPR, SGIs, PL011 irq"),
     Guest("smp", ("smp.c",) + SYS, smp=4,
           what="PSCI CPU_ON/OFF/AFFINITY_INFO, SGIs between 4 vCPUs, spinlock and LDXR/STXR counter"),
 )}

@@ -84,3 +84,16 @@ def test_third_party_imports_are_dependencies():
                 if top not in sys.stdlib_module_names and top != "qemu_py":
                     needed.add(DISTRIBUTIONS.get(top, top))
     assert needed <= declared, f"add to dependencies in pyproject.toml: {sorted(needed - declared)}"
+
+
+def test_modules_parse_as_python_3_9():
+    # requires-python says 3.9: no syntax of later versions (match, except*, ...). Annotations
+    # like `int | None` are not caught here; `from __future__ import annotations` makes them safe.
+    import ast
+    bad = []
+    for path in (ROOT / "qemu_py").rglob("*.py"):
+        try:
+            ast.parse(path.read_text(), feature_version=(3, 9))
+        except SyntaxError as e:
+            bad.append(f"{path.relative_to(ROOT)}:{e.lineno}: {e.msg}")
+    assert not bad, bad

@@ -21,7 +21,7 @@
 # tests/test_ldst_quick.py):
 #   - load with writeback and Rt == Rn: Rn ends up holding the written-back address;
 #   - store with writeback and Rt == Rn: the value stored is Rt before the writeback;
-#   - LDP/LDXP with Rt == Rt2: Rt gets the value from the lower address;
+#   - LDP with Rt == Rt2: Rt gets the value from the lower address; LDXP: from the upper one;
 #   - STXR/STXP with Rs == Rt, Rt2 or Rn: the store uses the old values, then Rs gets the status.
 # SP alignment: QEMU omits the check (for speed); we make it, as the manual says.
 
@@ -470,8 +470,8 @@ cdef inline int op_LDXP(CPU* c, Insn* i) noexcept nogil:
         a &= MASK32
     c.excl_addr = va
     c.excl_valid = 1
-    c.x[i.rt2] = b
     c.x[i.rd] = a
+    c.x[i.rt2] = b                      # after Rt: with Rt == Rt2 the upper value wins, as in QEMU
     return NEXT
 
 cdef inline int op_STXP(CPU* c, Insn* i) noexcept nogil:

@@ -1,7 +1,8 @@
 /* Four vCPUs (-smp 4): PSCI AFFINITY_INFO, CPU_ON (and its errors), SGIs between every pair
    through the GIC (each vCPU counts what it receives, by source), an LDAXR/STXR spinlock and an
    LDXR/STXR atomic counter incremented by all four to the exact total with the MMU on (Normal
-   write-back memory, so the exclusives are on cacheable memory), CPU_OFF, and a second CPU_ON of
+   write-back memory, so the exclusives are on cacheable memory), vCPUs sleeping in WFI woken by
+   SGIs and by their own virtual timers, CPU_OFF, and a second CPU_ON of
    a vCPU that turned itself off. Only vCPU 0 prints, after the others have finished, so the
    output does not depend on how QEMU's threads interleave. */
 #include "sys.h"
@@ -15,9 +16,12 @@ extern char secondary_entry[];
 
 static struct pt tables;
 static volatile uint64_t shared_tcr, shared_ttbr0;
-static volatile uint32_t online[NCPU], finished[NCPU], phase, lives[NCPU];
+static volatile uint32_t online[NCPU], counted[NCPU], finished[NCPU], phase, lives[NCPU];
 static volatile uint32_t sgi_count[NCPU][NCPU];     /* [receiver][sender] */
 static volatile uint32_t broadcast_count[NCPU];
+static volatile uint32_t pings[NCPU], pongs[NCPU], ticks[NCPU];
+#define PINGS 10
+#define TICKS 3
 static volatile uint32_t bad[NCPU];
 static volatile uint32_t lock;
 static volatile uint64_t locked_counter, atomic_counter;
@@ -97,6 +101,18 @@ int on_exception(struct frame *f, int index)
     uint32_t id = iar & 0x3ff, src = (iar >> 10) & 7;
     if (id == 8)
         broadcast_count[self]++;
+    else if (id == 10)
+        pings[self]++;
+    else if (id == 11 && self == 0)
+        pongs[src]++;
+    else if (id == 27) {
+        ticks[self]++;
+        if (ticks[self] < TICKS)
+            MSR(cntv_tval_el0, 20000);
+        else
+            MSR(cntv_ctl_el0, 0);
+        ISB();
+    }
     else if (id < NCPU && id == src && src != self)
         sgi_count[self][src]++;
     else
@@ -129,6 +145,35 @@ static void cpu_setup(void)
     __asm__ volatile("msr daifclr, #2" ::: "memory");
 }
 
+/* Waiting in WFI: vCPU 0 wakes each of the others with SGI 10 (ping), which answers with SGI 11
+   (pong) to vCPU 0, waiting in WFI too; then every vCPU takes interrupts from its own virtual
+   timer, sleeping in WFI between them. */
+static void wait_irq_until(volatile uint32_t *p, uint32_t value)
+{
+    wfi_until(p, value);
+    __asm__ volatile("msr daifclr, #2" ::: "memory");
+}
+
+static void own_timer(void)
+{
+    uint32_t self = me();
+    gicd_set_priority(27, 0xa0);
+    gicd_w(GICD_ISENABLER, 1u << 27);
+    MSR(cntv_tval_el0, 20000);
+    MSR(cntv_ctl_el0, 1);
+    ISB();
+    wait_irq_until(&ticks[self], TICKS);
+}
+
+static void idle_phase(uint64_t index)
+{
+    for (uint32_t k = 0; k < PINGS; k++) {
+        wait_irq_until(&pings[index], k + 1);
+        gicd_w(GICD_SGIR, (1u << 16) | 11);
+    }
+    own_timer();
+}
+
 void secondary_main(uint64_t index)
 {
     if (lives[index]++) {
@@ -142,6 +187,8 @@ void secondary_main(uint64_t index)
     send_sgis();
     spin_until(&phase, 2, "phase 2");
     count_up();
+    counted[index] = 1;
+    idle_phase(index);
     __asm__ volatile("msr daifset, #2" ::: "memory");
     mmu_off();
     finished[index] = 1;
@@ -227,11 +274,32 @@ int main(void)
     phase = 2;
     count_up();
     for (int k = 1; k < NCPU; k++)
-        spin_until(&finished[k], 1, "a vcpu to finish counting");
+        spin_until(&counted[k], 1, "a vcpu to finish counting");
     put_kv("locked counter", locked_counter);
     put_kv("atomic counter", atomic_counter);
     put_kv("expected", (uint64_t)NCPU * ITERS);
     put_kv("lock held twice", mismatch_in_lock);
+
+    for (uint32_t k = 0; k < PINGS; k++)
+        for (uint32_t t = 1; t < NCPU; t++) {
+            gicd_w(GICD_SGIR, (1u << (16 + t)) | 10);
+            wait_irq_until(&pongs[t], k + 1);
+        }
+    own_timer();
+    for (int k = 1; k < NCPU; k++)
+        spin_until(&finished[k], 1, "a vcpu to finish its idle phase");
+    puts("pings, pongs, timer interrupts:\n");
+    for (int k = 0; k < NCPU; k++) {
+        puts("  vcpu ");
+        put_dec(k);
+        putc(' ');
+        put_dec(pings[k]);
+        putc(' ');
+        put_dec(pongs[k]);
+        putc(' ');
+        put_dec(ticks[k]);
+        putc('\n');
+    }
 
     /* Phase 3: the others have called CPU_OFF (or are about to). */
     for (int k = 1; k < NCPU; k++) {

@@ -235,10 +235,7 @@ static void counting(void)
     MSR(cntv_tval_el0, INTERVAL);
     MSR(cntv_ctl_el0, CTL_ENABLE);
     ISB();
-    __asm__ volatile("msr daifclr, #2" ::: "memory");
-    while (count[PPI_VIRT] < 10)
-        __asm__ volatile("wfi" ::: "memory");
-    __asm__ volatile("msr daifset, #2" ::: "memory");
+    wfi_until(&count[PPI_VIRT], 10);
     put_kv("  virtual timer interrupts", count[PPI_VIRT]);
     put_kv("  cntv_ctl", MRS(cntv_ctl_el0));
 
@@ -246,10 +243,7 @@ static void counting(void)
     MSR(cntp_cval_el0, cntpct() + INTERVAL);
     MSR(cntp_ctl_el0, CTL_ENABLE);
     ISB();
-    __asm__ volatile("msr daifclr, #2" ::: "memory");
-    while (count[PPI_PHYS] < 6)
-        __asm__ volatile("wfi" ::: "memory");
-    __asm__ volatile("msr daifset, #2" ::: "memory");
+    wfi_until(&count[PPI_PHYS], 6);
     put_kv("  physical timer interrupts", count[PPI_PHYS]);
     put_kv("  cntp_ctl", MRS(cntp_ctl_el0));
 }
@@ -267,10 +261,8 @@ static void put_trace(void)
 /* Unmask IRQs until the timers have interrupted this often, then mask them again. */
 static void wait_for(uint32_t nvirt, uint32_t nphys)
 {
-    __asm__ volatile("msr daifclr, #2" ::: "memory");
-    while (count[PPI_VIRT] < nvirt || count[PPI_PHYS] < nphys)
-        __asm__ volatile("wfi" ::: "memory");
-    __asm__ volatile("msr daifset, #2" ::: "memory");
+    wfi_until(&count[PPI_VIRT], nvirt);
+    wfi_until(&count[PPI_PHYS], nphys);
 }
 
 static void priorities(void)

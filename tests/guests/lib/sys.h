@@ -13,6 +13,19 @@
 /* ESR fields. */
 #define ESR_IL(esr)  (((esr) >> 25) & 1)
 
+/* Sleep in WFI until *p >= value, taking IRQs meanwhile. IRQs are masked around the check, so
+   one that arrives between the check and the WFI still ends the WFI (WFI wakes on a pending
+   interrupt whatever PSTATE.I says) instead of being missed. Returns with IRQs masked. */
+static inline void wfi_until(volatile uint32_t *p, uint32_t value)
+{
+    for (;;) {
+        __asm__ volatile("msr daifset, #2" ::: "memory");
+        if (*p >= value)
+            break;
+        __asm__ volatile("wfi\n\tmsr daifclr, #2\n\tisb" ::: "memory");
+    }
+}
+
 /* --- EL0 ---------------------------------------------------------------------------------- */
 
 /* Run fn(arg) at EL0 (EL0t, DAIF from spsr_daif) with SP_EL0 = sp0. It returns through

@@ -107,8 +107,8 @@ cdef bint phys_write(CPU* c, uint64_t pa, uint32_t size, uint64_t val) noexcept 
     if ram_contains(m, pa, size):
         page = (pa - m.ram_base) >> PAGE_BITS
         if m.code_pages[page]:
-            # Self-modifying code: drop every translation and let the pages be marked afresh.
-            tb_flush(m)
+            # Self-modifying code: drop the translations of the bytes written.
+            tb_invalidate_range(m, pa, size)
         memcpy(m.ram + (pa - m.ram_base), &val, size)
         return True
     r = find_mmio(m, pa)

@@ -100,6 +100,9 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     # FP/SIMD guests (issue 4): C kernels built scalar and vectorised, bit-exact output.
     *fp_guests("matmul", ("fp_matmul.c",),
                "double/float matrix multiply in 4 orders, every rounding mode, FZ, DN, specials"),
+    *fp_guests("fft", ("fp_fft.c",), "radix-2 FFT double/float, inverse, FFT convolution",
+               cflags=("-fno-math-errno",)),
+    *fp_guests("mandel", ("fp_mandel.c",), "Mandelbrot/Julia: escape loops, ASCII art, branch-free"),
 )}
 
 

@@ -103,6 +103,10 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     *fp_guests("fft", ("fp_fft.c",), "radix-2 FFT double/float, inverse, FFT convolution",
                cflags=("-fno-math-errno",)),
     *fp_guests("mandel", ("fp_mandel.c",), "Mandelbrot/Julia: escape loops, ASCII art, branch-free"),
+    *fp_guests("dtoa", ("fp_dtoa.c",), "exact double-to-string (shortest, %.16e, exact), FP printer,"
+               " fast-path reading, FRINT/FCVT in each rounding mode", cflags=("-fno-math-errno",)),
+    *fp_guests("string", ("fp_string.c",) + SYS, "memcpy/memset/strlen/memchr/memcmp in C and SIMD"
+               " intrinsics, all lengths and alignments, MMU on", cflags=("-mno-strict-align",)),
 )}
 
 

@@ -152,14 +152,14 @@ int main(void)
     art();
     put_fpsr("art fpsr");
     grid("whole", -2.2, -1.2, 3.2, 200);
-    grid("seahorse", -0.7600, 0.0800, 0.0200, 400);
+    grid("seahorse", -0.7600, 0.0800, 0.0200, 200);
     put_fpsr("grid fpsr");
     branch_free("stepped mandelbrot", 0, 0, 0);
     branch_free("stepped julia", 1, -0.8, 0.156);
     put_fpsr("stepped fpsr");
     fpcr_set(FPCR_RMODE(2) | FPCR_FZ);
     branch_free("stepped julia rm fz", 1, -0.8, 0.156);
-    grid("seahorse rm fz", -0.7600, 0.0800, 0.0200, 400);
+    grid("seahorse rm fz", -0.7600, 0.0800, 0.0200, 200);
     fpcr_set(0);
     put_fpsr("rm fz fpsr");
     puts("mandel: done\n");

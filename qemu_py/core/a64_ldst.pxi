@@ -31,12 +31,25 @@ cdef enum:
 
 # --- operand helpers ---------------------------------------------------------------------------
 
+cdef extern from *:
+    # Cython's branch hint (__builtin_expect). Marking the fault paths unlikely keeps them out of
+    # the hot handlers: the compiler then neither lays them out inline nor grows the handlers
+    # with the exception entry code.
+    bint unlikely(bint) nogil
+
+
+cdef int sp_align_fault(CPU* c, Insn* i) noexcept nogil:
+    return raise_sync(c, i, EC_SP_ALIGN, 0)
+
+cdef inline bint sp_bad(CPU* c, Insn* i) noexcept nogil:
+    # CheckSPAlignment() for an SP base: SCTLR_EL1.SA0 governs EL0, SA governs EL1.
+    return i.rn == REG_SP and (c.x[REG_SP] & 15) != 0 and \
+        (c.sctlr_el1 & (SCTLR_SA0 if c.el == 0 else SCTLR_SA)) != 0
+
 cdef inline bint sp_fault(CPU* c, Insn* i) noexcept nogil:
-    # CheckSPAlignment() for an SP base (SCTLR_EL1.SA0 governs EL0, SA governs EL1): True, having
-    # raised the SP alignment fault, when it fails.
-    if i.rn == REG_SP and (c.x[REG_SP] & 15) != 0 and \
-            (c.sctlr_el1 & (SCTLR_SA0 if c.el == 0 else SCTLR_SA)) != 0:
-        raise_sync(c, i, EC_SP_ALIGN, 0)
+    # True, having raised the SP alignment fault, when CheckSPAlignment() fails.
+    if unlikely(sp_bad(c, i)):
+        sp_align_fault(c, i)
         return True
     return False
 
@@ -58,8 +71,8 @@ cdef inline uint64_t ea_sxtw(CPU* c, Insn* i) noexcept nogil:
     return c.x[i.rn] + (<uint64_t>(<int64_t>(<int32_t>c.x[i.rm])) << i.amount)
 
 cdef inline bint alignment_fault(CPU* c, Insn* i, uint64_t va, uint64_t align, bint write) noexcept nogil:
-    # Explicit checks for accesses that must be aligned to more than one access (exclusive
-    # pairs, CASP) or that report any fault as a write (atomics, store-exclusive).
+    # Explicit checks for accesses aligned to more than one access (exclusive pairs, CASP) and
+    # for store-exclusives, which check alignment before the monitor.
     if va & (align - 1):
         raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, write)
         return True
@@ -70,13 +83,13 @@ cdef inline bint alignment_fault(CPU* c, Insn* i, uint64_t va, uint64_t align, b
 
 cdef inline int load(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogil:
     cdef uint64_t v
-    if sp_fault(c, i):
-        return FAULT
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_read8(c, i, va, &v):
+        if unlikely(not mem_read8(c, i, va, &v)):
             return FAULT
     else:
-        if not mem_read(c, i, va, size, 0, &v):
+        if unlikely(not mem_read(c, i, va, size, 0, &v)):
             return FAULT
         v = extend_loaded(v, i)
     c.x[i.rd] = v
@@ -85,13 +98,13 @@ cdef inline int load(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogil
 cdef inline int load_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t size) noexcept nogil:
     # Pre- and post-index. The writeback comes last, so with Rt == Rn the address wins.
     cdef uint64_t v
-    if sp_fault(c, i):
-        return FAULT
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_read8(c, i, va, &v):
+        if unlikely(not mem_read8(c, i, va, &v)):
             return FAULT
     else:
-        if not mem_read(c, i, va, size, 0, &v):
+        if unlikely(not mem_read(c, i, va, size, 0, &v)):
             return FAULT
         v = extend_loaded(v, i)
     c.x[i.rd] = v
@@ -99,12 +112,12 @@ cdef inline int load_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t size
     return NEXT
 
 cdef inline int store(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogil:
-    if sp_fault(c, i):
-        return FAULT
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_write8(c, i, va, c.x[i.rd]):
+        if unlikely(not mem_write8(c, i, va, c.x[i.rd])):
             return FAULT
-    elif not mem_write(c, i, va, size, 0, c.x[i.rd]):
+    elif unlikely(not mem_write(c, i, va, size, 0, c.x[i.rd])):
         return FAULT
     return NEXT
 
@@ -112,12 +125,12 @@ cdef inline int store_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t siz
     # Fields are read before the store: a store into a page holding translated code drops the
     # block this record lives in.
     cdef uint8_t rn = i.rn
-    if sp_fault(c, i):
-        return FAULT
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_write8(c, i, va, c.x[i.rd]):
+        if unlikely(not mem_write8(c, i, va, c.x[i.rd])):
             return FAULT
-    elif not mem_write(c, i, va, size, 0, c.x[i.rd]):
+    elif unlikely(not mem_write(c, i, va, size, 0, c.x[i.rd])):
         return FAULT
     c.x[rn] = wb
     return NEXT
@@ -330,13 +343,15 @@ cdef inline int load_pair(CPU* c, Insn* i, uint64_t va, uint64_t wb, bint writeb
 
 cdef inline int store_pair(CPU* c, Insn* i, uint64_t va, uint64_t wb, bint writeback,
                            uint32_t size) noexcept nogil:
-    # A pair that crosses a page is probed first, so a fault on its second half writes nothing.
+    # When the pair crosses a page its second half is probed first, so a fault there writes
+    # nothing (a fault on the first half comes before any write anyway).
     cdef uint64_t a = c.x[i.rd]
     cdef uint64_t b = c.x[i.rt2]
     cdef uint8_t rn = i.rn
     if sp_fault(c, i):
         return FAULT
-    if (va & (PAGE_SIZE - 1)) > PAGE_SIZE - 2 * size and not mem_probe_write(c, i, va, 2 * size):
+    if unlikely((va & (PAGE_SIZE - 1)) > PAGE_SIZE - 2 * size) and \
+            not mem_probe_write(c, i, va + size, size):
         return FAULT
     if size == 8:
         if not mem_write8(c, i, va, a) or not mem_write8(c, i, va + 8, b):
@@ -424,7 +439,7 @@ cdef inline int op_STXR(CPU* c, Insn* i) noexcept nogil:
     if sp_fault(c, i) or alignment_fault(c, i, va, size, True):
         return FAULT
     if c.excl_valid and c.excl_addr == va:
-        if not mem_read(c, i, va, size, MEM_ALIGNED, &cur):
+        if not mem_read(c, i, va, size, MEM_ALIGNED | MEM_RMW, &cur):
             return FAULT
         if cur == c.excl_val:
             if not mem_write(c, i, va, size, MEM_ALIGNED, val):
@@ -473,7 +488,8 @@ cdef inline int op_STXP(CPU* c, Insn* i) noexcept nogil:
         if alignment_fault(c, i, va, 16, True):
             return FAULT
         if c.excl_valid and c.excl_addr == va:
-            if not mem_read8(c, i, va, &cur) or not mem_read8(c, i, va + 8, &cur2):
+            if not mem_read(c, i, va, 8, MEM_RMW, &cur) or \
+                    not mem_read(c, i, va + 8, 8, MEM_RMW, &cur2):
                 return FAULT
             if cur == c.excl_val and cur2 == c.excl_val2:
                 # 16-byte aligned: both halves are in one page, the first write cannot leave
@@ -485,7 +501,7 @@ cdef inline int op_STXP(CPU* c, Insn* i) noexcept nogil:
         if alignment_fault(c, i, va, 8, True):
             return FAULT
         if c.excl_valid and c.excl_addr == va:
-            if not mem_read(c, i, va, 8, MEM_ALIGNED, &cur):
+            if not mem_read(c, i, va, 8, MEM_ALIGNED | MEM_RMW, &cur):
                 return FAULT
             if cur == c.excl_val:
                 if not mem_write(c, i, va, 8, MEM_ALIGNED, (a & MASK32) | (b << 32)):
@@ -516,7 +532,7 @@ cdef inline int op_STLR(CPU* c, Insn* i) noexcept nogil:
 
 # --- LSE atomics (FEAT_LSE, Armv8.1) --------------------------------------------------------------
 # UNDEFINED on a CPU model without FEAT_LSE; the decoder cannot know the model, so the handler
-# checks. Faults report WnR = 1 where we can tell (alignment), as for any read-modify-write.
+# checks. Their faults report WnR = 1 (MEM_RMW on the read), as for any read-modify-write.
 
 cdef inline uint64_t size_mask(uint32_t size_log2) noexcept nogil:
     return (<uint64_t>0xffffffffffffffff) >> (64 - (8u << size_log2))
@@ -543,9 +559,9 @@ cdef inline int atomic_rmw(CPU* c, Insn* i, int op) noexcept nogil:
     cdef uint64_t old, new
     if not (c.mach.features & FEAT_LSE):
         return raise_undef(c, i)
-    if sp_fault(c, i) or alignment_fault(c, i, va, size, True):
+    if sp_fault(c, i):
         return FAULT
-    if not mem_read(c, i, va, size, MEM_ALIGNED, &old):
+    if not mem_read(c, i, va, size, MEM_ALIGNED | MEM_RMW, &old):
         return FAULT
     if op == AT_ADD:
         new = old + operand
@@ -607,9 +623,9 @@ cdef inline int op_CAS(CPU* c, Insn* i) noexcept nogil:
     cdef uint64_t old
     if not (c.mach.features & FEAT_LSE):
         return raise_undef(c, i)
-    if sp_fault(c, i) or alignment_fault(c, i, va, size, True):
+    if sp_fault(c, i):
         return FAULT
-    if not mem_read(c, i, va, size, MEM_ALIGNED, &old):
+    if not mem_read(c, i, va, size, MEM_ALIGNED | MEM_RMW, &old):
         return FAULT
     if old == expected and not mem_write(c, i, va, size, MEM_ALIGNED, new):
         return FAULT
@@ -635,7 +651,7 @@ cdef inline int op_CASP(CPU* c, Insn* i) noexcept nogil:
     if i.size == 3:
         if alignment_fault(c, i, va, 16, True):
             return FAULT
-        if not mem_read8(c, i, va, &o0) or not mem_read8(c, i, va + 8, &o1):
+        if not mem_read(c, i, va, 8, MEM_RMW, &o0) or not mem_read(c, i, va + 8, 8, MEM_RMW, &o1):
             return FAULT
         if o0 == e0 and o1 == e1:
             if not mem_write8(c, i, va, n0) or not mem_write8(c, i, va + 8, n1):
@@ -643,7 +659,7 @@ cdef inline int op_CASP(CPU* c, Insn* i) noexcept nogil:
     else:
         if alignment_fault(c, i, va, 8, True):
             return FAULT
-        if not mem_read(c, i, va, 8, MEM_ALIGNED, &o0):
+        if not mem_read(c, i, va, 8, MEM_ALIGNED | MEM_RMW, &o0):
             return FAULT
         if o0 == ((e0 & MASK32) | (e1 << 32)):
             if not mem_write(c, i, va, 8, MEM_ALIGNED, (n0 & MASK32) | (n1 << 32)):

@@ -85,11 +85,13 @@ cdef class Core:
         self.m.cpus = <CPU*>calloc(ncpus, sizeof(CPU))
         self.m.ram = <uint8_t*>calloc(ram_size, 1)
         self.m.code_pages = <uint8_t*>calloc((ram_size >> PAGE_BITS) + 1, 1)
+        self.m.page_tbs = <TB**>calloc((ram_size >> PAGE_BITS) + 1, sizeof(TB*))
         self.m.tb_hash = <TB**>calloc(TB_HASH_SIZE, sizeof(TB*))
         self.uart = <PL011*>calloc(1, sizeof(PL011))
         self.gic = <GIC*>calloc(1, sizeof(GIC))
         self.uart_irq = -1
-        if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.tb_hash and self.uart
+        if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.page_tbs
+                and self.m.tb_hash and self.uart
                 and self.gic):
             raise MemoryError(f"cannot allocate {ram_size} bytes of guest RAM")
         self.m.ncpus = ncpus
@@ -111,6 +113,7 @@ cdef class Core:
                 tb_reap(self.m)
             free(self.m.tb_hash)
             free(self.m.code_pages)
+            free(self.m.page_tbs)
             free(self.m.ram)
             free(self.m.cpus)
             free(self.m)
@@ -193,8 +196,10 @@ cdef class Core:
         def __get__(self):
             return None if self.m.break_pc == NO_TAG else self.m.break_pc
         def __set__(self, value):
-            self.m.break_pc = NO_TAG if value is None else value
-            tb_flush(self.m)        # blocks must end at the breakpoint
+            cdef uint64_t pc = NO_TAG if value is None else value
+            if pc != self.m.break_pc:
+                self.m.break_pc = pc
+                tb_flush(self.m)    # blocks must end at the breakpoint
 
     property features:
         """The FEAT_* bits of the CPU model (which optional instructions exist)."""

@@ -672,7 +672,7 @@ cdef int pl_phys_debug(Mach* m, uint64_t pa, uint8_t* data, size_t n, bint store
     if ram_contains(m, pa, n):
         if store:
             if m.code_pages[(pa - m.ram_base) >> PAGE_BITS]:
-                tb_flush(m)                 # changed code is translated afresh
+                tb_invalidate_range(m, pa, n)       # changed code is translated afresh
             memcpy(m.ram + (pa - m.ram_base), data, n)
         else:
             memcpy(data, m.ram + (pa - m.ram_base), n)

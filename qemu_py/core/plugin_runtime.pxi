@@ -236,6 +236,10 @@ cdef struct PCond:
 
 # A memory instruction's instrumentation (MEM_ON points at it).
 cdef enum:
+    MI_SIGN = 1
+    MI_CAS = 2
+
+cdef enum:
     ME_CB = 0
     ME_ADD = 1
     ME_STORE = 2
@@ -253,8 +257,8 @@ cdef struct MemEntry:
 cdef struct MemInstr:
     uint32_t n
     uint32_t unit           # QEMU's access size when the core splits it (pairs, Q): 0 = none
-    uint32_t sign           # sign-extending load
-    uint32_t pad
+    uint32_t flags          # MI_SIGN: sign-extending load; MI_CAS: compare and swap
+    uint32_t raw            # the instruction's encoding
     MemEntry e[1]           # n entries follow
 
 # The access being reported (what a memory callback may ask about).
@@ -265,6 +269,13 @@ cdef struct Access:
     uint32_t info
     uint32_t is_io
     Region* region
+
+# What a compare-and-swap reported so far (QEMU reports its write even when the compare fails).
+cdef struct CasSeen:
+    uint64_t va
+    uint32_t read_len
+    uint32_t wrote
+    uint32_t unpriv
 
 # Pieces of one QEMU-sized access the core made in parts.
 cdef struct Pending:
@@ -314,6 +325,7 @@ cdef struct PluginRT:
     MemInstr* mem
     Access acc
     Pending pend
+    CasSeen cas
     # scoreboards by handle
     Scoreboard** sb
     uint32_t nsb
@@ -674,6 +686,8 @@ cdef inline int op_PLUGIN_MEM_ON(CPU* c, Insn* i) noexcept nogil:
     # The next instruction's accesses are reported: imm2 = its MemInstr.
     g_rt.mem = <MemInstr*><uintptr_t>i.imm2
     g_rt.pend.len = 0
+    g_rt.cas.read_len = 0
+    g_rt.cas.wrote = 0
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
     return NEXT
@@ -681,6 +695,8 @@ cdef inline int op_PLUGIN_MEM_ON(CPU* c, Insn* i) noexcept nogil:
 cdef inline int op_PLUGIN_MEM_OFF(CPU* c, Insn* i) noexcept nogil:
     if g_rt.pend.len:
         pl_mem_report_pending(c, i)
+    if g_rt.mem.flags & MI_CAS and g_rt.cas.read_len and not g_rt.cas.wrote:
+        pl_mem_report_cas_write(c, i)
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
     return NEXT
@@ -706,8 +722,15 @@ cdef void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t lo
     if mi == NULL:
         return
     g_rt.acc.info = pl_size_shift(size) | (rw << 16)
-    if mi.sign and not store and mi.unit == 0:
+    if mi.flags & MI_SIGN and not store and mi.unit == 0:
         g_rt.acc.info |= 1 << 3
+    if mi.flags & MI_CAS:
+        if store:
+            g_rt.cas.wrote = 1
+        elif g_rt.cas.read_len == 0:
+            g_rt.cas.va = va
+            g_rt.cas.read_len = size
+            g_rt.cas.unpriv = unpriv
     g_rt.acc.va = va
     g_rt.acc.lo = lo
     g_rt.acc.hi = hi
@@ -739,6 +762,25 @@ cdef void pl_mem_report_pending(CPU* c, Insn* i) noexcept nogil:
     cdef Pending p = g_rt.pend
     g_rt.pend.len = 0
     pl_mem_report(c, i, p.va, p.len, p.lo, p.hi, p.store, p.unpriv)
+
+
+cdef void pl_mem_report_cas_write(CPU* c, Insn* i) noexcept nogil:
+    # A CAS/CASP whose compare failed wrote nothing; QEMU still reports the write, with the
+    # value the instruction would have stored (Rt, or the pair Rt, Rt+1).
+    cdef uint32_t raw = g_rt.mem.raw
+    cdef uint32_t rt = raw & 31
+    cdef uint32_t n = g_rt.cas.read_len
+    cdef uint64_t lo = c.x[rt] if rt != 31 else 0
+    cdef uint64_t hi = 0
+    if g_rt.mem.unit:
+        # CASP: Rt holds the low element, Rt+1 the high one.
+        if n == 8:
+            lo = (lo & MASK32) | ((c.x[rt + 1] if rt + 1 < 31 else 0) << 32)
+        else:
+            hi = c.x[rt + 1] if rt + 1 < 31 else 0
+    elif n < 8:
+        lo &= (<uint64_t>1 << (8 * n)) - 1
+    pl_mem_report(c, i, g_rt.cas.va, n, lo, hi, True, g_rt.cas.unpriv)
 
 
 cdef void pl_mem_access_done(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t val, bint store,
@@ -796,16 +838,16 @@ cdef bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t
     return True
 
 
-cdef bint pl_mem_insn_shape(uint32_t raw, uint32_t* unit, uint32_t* sign) noexcept nogil:
+cdef bint pl_mem_insn_shape(uint32_t raw, uint32_t* unit, uint32_t* flags) noexcept nogil:
     """Whether the encoding is a load or store (so its accesses can be watched), and how QEMU
     reports them: `unit` is the size QEMU accesses in one go where the core splits the access
     (general-register pairs are one access of twice the register size, a Q register is one
-    16-byte access), `sign` whether the load sign-extends."""
+    16-byte access), `flags` MI_SIGN for a sign-extending load, MI_CAS for compare and swap."""
     cdef uint32_t size = raw >> 30
     cdef uint32_t vbit = (raw >> 26) & 1
     cdef uint32_t opc = (raw >> 22) & 3
     unit[0] = 0
-    sign[0] = 0
+    flags[0] = 0
     if ((raw >> 25) & 0b0101) != 0b0100:
         return False
     if (raw >> 27) & 7 == 0b101:
@@ -817,17 +859,20 @@ cdef bint pl_mem_insn_shape(uint32_t raw, uint32_t* unit, uint32_t* sign) noexce
         return True
     if (raw >> 24) & 0x3f == 0b001000:
         # Exclusives: LDXP/STXP (and acquire/release forms) are one access of both registers.
-        if (raw >> 31) and (raw >> 21) & 1:
+        if (raw >> 23) & 1 and (raw >> 21) & 1:
+            flags[0] = MI_CAS                   # CAS, CASA, CASAL, CASL (every size)
+        elif (raw >> 31) and (raw >> 21) & 1:
             unit[0] = 8 if size == 2 else 16
-        elif not (raw >> 31) and (raw >> 21) & 1 and (raw >> 23) & 1 == 0:
+        elif not (raw >> 31) and (raw >> 21) & 1:
             unit[0] = 8 if size == 0 else 16    # CASP
+            flags[0] = MI_CAS
         return True
     if (raw >> 27) & 7 == 0b011 and (raw >> 24) & 3 == 0:
         # Load register (literal).
         if vbit and size == 2:
             unit[0] = 16
         elif not vbit and size == 2:
-            sign[0] = 1                         # LDRSW (literal)
+            flags[0] = MI_SIGN                  # LDRSW (literal)
         return True
     if (raw >> 27) & 7 == 0b111:
         # Load/store register, every addressing form.
@@ -835,7 +880,7 @@ cdef bint pl_mem_insn_shape(uint32_t raw, uint32_t* unit, uint32_t* sign) noexce
             if size == 0 and opc >= 2:
                 unit[0] = 16                    # Q register
         elif opc >= 2 and not (size == 3) and not (size == 2 and opc == 3):
-            sign[0] = 1                         # LDRSB/LDRSH/LDRSW
+            flags[0] = MI_SIGN                  # LDRSB/LDRSH/LDRSW
         return True
     return True
 
@@ -975,7 +1020,8 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             p += pl_align8(sizeof(MemInstr) + nmem[j] * sizeof(MemEntry))
             mi.n = 0
             mi.unit = unit_of[j]
-            mi.sign = sign_of[j]
+            mi.flags = sign_of[j]
+            mi.raw = buf[j].raw
             mis[j] = mi
     for q in range(t.nreqs):
         req = &t.reqs[q]

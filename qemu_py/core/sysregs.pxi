@@ -280,7 +280,9 @@ cdef inline bint sys_is_tlbi(uint32_t key) noexcept nogil:
     return ((key >> 7) & 0xf) == 8
 
 cdef bint sys_op_ends_block(uint32_t key) noexcept nogil:
-    return sys_is_tlbi(key) or ((key >> 7) & 0xf) == 7 and ((key >> 3) & 0xf) in (1, 5, 8)
+    # TLB maintenance and address translation end the block, as in QEMU; cache maintenance
+    # (DC, IC) does not.
+    return sys_is_tlbi(key) or ((key >> 7) & 0xf) == 7 and ((key >> 3) & 0xf) == 8
 
 
 cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:

@@ -232,3 +232,29 @@ def test_terminal_restored_on_poweroff():
         assert t.restored()
     finally:
         t.close()
+
+
+def test_plugins_report_on_the_whole_boot(kernel, initrd, tmp_path):
+    # libinsn (per-vCPU counts, inline) and libhotblocks (a hash table of blocks, callbacks)
+    # together on a -smp 4 boot to the shell and back: both print their reports at exit.
+    libs = []
+    for name in ("insn", "hotblocks"):
+        lib = tmp_path / f"lib{name}.so"
+        subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O2",
+                        f"-I{ROOT / 'qemu_py'}", str(ROOT / "plugins" / f"{name}.c"), "-o",
+                        str(lib)], check=True)
+        libs += ["-plugin", str(lib)]
+    run = boot(kernel, initrd, 4, "echo done; poweroff -f\n", *libs)
+    assert "done" in check_healthy(run)
+    lines = run.stderr.decode().splitlines()         # plugin output goes to stderr, as in QEMU
+    counts = {m.group(1): int(m.group(2)) for line in lines
+              if (m := re.fullmatch(r"(cpu \d|total) insns: (\d+)", line))}
+    assert sorted(counts) == ["cpu 0", "cpu 1", "cpu 2", "cpu 3", "total"], lines[-30:]
+    assert counts["total"] == sum(v for k, v in counts.items() if k != "total")
+    assert counts["total"] > 500_000_000 and min(counts.values()) > 1_000_000
+    at = lines.index("pc, tcount, icount, ecount")
+    assert re.fullmatch(r"collected \d{4,} entries in the hash table", lines[at - 1])
+    hot = [line.split(", ") for line in lines[at + 1:at + 21]]
+    assert len(hot) == 20 and all(row[0].startswith("0xffff8000") for row in hot)
+    execs = [int(row[3]) for row in hot]
+    assert execs == sorted(execs, reverse=True) and execs[0] > 100_000

@@ -108,6 +108,9 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
                " fast-path reading, FRINT/FCVT in each rounding mode", cflags=("-fno-math-errno",)),
     *fp_guests("string", ("fp_string.c",) + SYS, "memcpy/memset/strlen/memchr/memcmp in C and SIMD"
                " intrinsics, all lengths and alignments, MMU on", cflags=("-mno-strict-align",)),
+    *fp_guests("neon", ("fp_neon.c",) + SYS, "SIMD intrinsics: FRECPE/FRSQRTE and steps, half"
+               " precision and AHP, fixed point, Q15 FIR (QC), lanes, reductions",
+               cflags=("-mno-strict-align", "-fno-math-errno")),
     Guest("fp_bench", ("fp_bench.c",), fp=True, cflags=FP_BENCH_CFLAGS,
           what="benchmarks/run.py --workload fp at SCALE=1: matmul, FFT, Mandelbrot"),
 )}

@@ -314,6 +314,20 @@ CASES = [
         ldxp w8, w9, [x26]
         stxp w30, w28, w29, [x25]
      """, {}),
+    ("exclusive_register_overlaps", """
+        ldxr x10, [x1]
+        stxr w10, x10, [x1]
+        ldxr x11, [x24]
+        stxr w24, x12, [x24]
+        ldxp x13, x13, [x25]
+        stxp w16, x16, x17, [x25]
+        ldxr x2, [x2]
+        ldaxp w18, w18, [x26]
+        stlxp w19, w19, w20, [x26]
+        ldadd x27, x27, [x27]
+        ldr x21, [x3]
+        cas x21, x3, [x3, #0]
+     """, {"x3": BUF + 0x110}),
     ("acquire_release", """
         ldar x10, [x1]
         ldarb w11, [x3]

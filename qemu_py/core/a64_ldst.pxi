@@ -1,6 +1,6 @@
 # Loads and stores (the Arm ARM's "Loads and Stores" group, general-purpose registers): single
 # registers in every addressing form, pairs, literals, unprivileged, exclusives, acquire/release
-# and the LSE atomics. The SIMD&FP register forms (V = 1) belong to a64_simd_fp.pxi.
+# and the LSE atomics. The SIMD&FP register forms (V = 1) belong to a64_simd_ldst.pxi.
 #
 # Speed: loads and stores are the second hottest class, so the decoder resolves everything it can
 # (scaled offsets, literal targets, register 31, the extension of the loaded value) and picks a
@@ -15,19 +15,16 @@
 #   imm2   mask of the destination width after extension (MASK32 for signed loads to W)
 #   rs     Rs (exclusive status, CAS compare, atomic operand)
 #   ra     Rs as a destination (CAS, CASP: the old value lands there)
-#   flags  LDST_UNPRIV for LDTR/STTR
+# LDTR/STTR have handlers of their own, which pass MEM_UNPRIV (EL0 permissions) to the memory
+# helpers.
 #
 # CONSTRAINED UNPREDICTABLE choices (we do what qemu-aarch64 does, checked in
 # tests/test_ldst_quick.py):
 #   - load with writeback and Rt == Rn: Rn ends up holding the written-back address;
 #   - store with writeback and Rt == Rn: the value stored is Rt before the writeback;
-#   - LDP/LDXP with Rt == Rt2: Rt gets the value from the lower address;
+#   - LDP with Rt == Rt2: Rt gets the value from the lower address; LDXP: from the upper one;
 #   - STXR/STXP with Rs == Rt, Rt2 or Rn: the store uses the old values, then Rs gets the status.
 # SP alignment: QEMU omits the check (for speed); we make it, as the manual says.
-
-cdef enum:
-    LDST_UNPRIV = 1         # Insn.flags: LDTR/STTR, EL0 permissions when executed at EL1
-
 
 # --- operand helpers ---------------------------------------------------------------------------
 
@@ -122,9 +119,7 @@ cdef inline int store(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogi
     return NEXT
 
 cdef inline int store_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t size) noexcept nogil:
-    # Fields are read before the store: a store into a page holding translated code drops the
-    # block this record lives in.
-    cdef uint8_t rn = i.rn
+    # The value stored is Rt before the writeback, also when Rt == Rn.
     if unlikely(sp_bad(c, i)):
         return sp_align_fault(c, i)
     if size == 8:
@@ -132,7 +127,7 @@ cdef inline int store_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t siz
             return FAULT
     elif unlikely(not mem_write(c, i, va, size, 0, c.x[i.rd])):
         return FAULT
-    c.x[rn] = wb
+    c.x[i.rn] = wb
     return NEXT
 
 
@@ -470,8 +465,8 @@ cdef inline int op_LDXP(CPU* c, Insn* i) noexcept nogil:
         a &= MASK32
     c.excl_addr = va
     c.excl_valid = 1
-    c.x[i.rt2] = b
     c.x[i.rd] = a
+    c.x[i.rt2] = b                      # after Rt: with Rt == Rt2 the upper value wins, as in QEMU
     return NEXT
 
 cdef inline int op_STXP(CPU* c, Insn* i) noexcept nogil:
@@ -740,8 +735,6 @@ cdef int decode_single(uint32_t insn, Insn* r, uint32_t mode, bint unpriv) noexc
         set_load_extension(r, size, True, False)
     r.rd = reg_w(rt)
     r.op = OP_LDTR if unpriv else LOAD_OPS[size][mode]
-    if unpriv:
-        r.flags = LDST_UNPRIV
     return DEC_OK
 
 

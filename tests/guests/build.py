@@ -33,6 +33,7 @@ CFLAGS = ("-O2", "-g", "-ffreestanding", "-nostdlib", "-static", "-mgeneral-regs
 BOTH_CPUS = ("cortex-a57", "max")
 # The FP/SIMD guests (issue 4) are built twice: scalar code and what the vectoriser makes.
 FP_BUILDS = (("o2", ("-O2",)), ("o3", ("-O3", "-ftree-vectorize")))
+FP_BENCH_CFLAGS = ("-O3", "-ftree-vectorize", "-fno-math-errno")
 SYS = ("lib/sys.c", "lib/sys.S")
 
 
@@ -107,6 +108,11 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
                " fast-path reading, FRINT/FCVT in each rounding mode", cflags=("-fno-math-errno",)),
     *fp_guests("string", ("fp_string.c",) + SYS, "memcpy/memset/strlen/memchr/memcmp in C and SIMD"
                " intrinsics, all lengths and alignments, MMU on", cflags=("-mno-strict-align",)),
+    *fp_guests("neon", ("fp_neon.c",) + SYS, "SIMD intrinsics: FRECPE/FRSQRTE and steps, half"
+               " precision and AHP, fixed point, Q15 FIR (QC), lanes, reductions",
+               cflags=("-mno-strict-align", "-fno-math-errno")),
+    Guest("fp_bench", ("fp_bench.c",), fp=True, cflags=FP_BENCH_CFLAGS,
+          what="benchmarks/run.py --workload fp at SCALE=1: matmul, FFT, Mandelbrot"),
 )}
 
 

@@ -13,9 +13,9 @@ from plugin_helpers import Plugins, build_asm_guest, report_lines, run_qemu, run
 
 # (guest, -cpu): the asm guest of tests/plugin_guests/, and guests of tests/guests/ whose output
 # matches QEMU's (tests/test_guests.py).
-GUESTS = [("loop", "cortex-a57"), ("compute", "cortex-a57"), ("dp_imm", "cortex-a57"),
-          ("branch", "cortex-a57"), ("ldst", "cortex-a57"), ("selfmod", "cortex-a57"),
-          ("atomics", "max")]
+GUESTS = [("loop", "cortex-a57"), ("memops", "cortex-a57"), ("compute", "cortex-a57"),
+          ("dp_imm", "cortex-a57"), ("branch", "cortex-a57"), ("ldst", "cortex-a57"),
+          ("selfmod", "cortex-a57"), ("atomics", "max")]
 
 # (plugin, arguments), the reports compared line for line (tied rows as sets).
 COUNTERS = [
@@ -41,7 +41,7 @@ def guest(tmp_path_factory, guest_elf):
     out = tmp_path_factory.mktemp("asm_guests")
 
     def get(name):
-        return build_asm_guest(name, out) if name == "loop" else guest_elf(name)
+        return build_asm_guest(name, out) if name in ("loop", "memops") else guest_elf(name)
     return get
 
 

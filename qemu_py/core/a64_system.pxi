@@ -47,7 +47,8 @@ cdef inline int op_HVC(CPU* c, Insn* i) noexcept nogil:
     return JUMP
 
 cdef inline int op_SMC(CPU* c, Insn* i) noexcept nogil:
-    if c.el == 0 or not is_psci_call(c.x[0]):
+    # PSCI over SMC too (QEMU's virt UNDEFs SMC without EL3; firmware for other boards uses it).
+    if c.el == 0:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4
@@ -197,6 +198,8 @@ cdef int decode_system(uint32_t insn, Insn* r) noexcept nogil:
         r.imm = key
         r.rd = reg_r(rt)
         return DEC_END if sys_op_ends_block(key) else DEC_OK
+    if op0 == 0:
+        return DEC_UNDEF                                     # L=1, op0=0: TME space, absent
     r.imm = key
     if l:
         r.op = OP_MRS

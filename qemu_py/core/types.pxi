@@ -233,3 +233,5 @@ cdef struct Mach:
 
     uint8_t uart_out[UART_OUT_SIZE]
     uint32_t uart_out_len
+    uint8_t semi_out[UART_OUT_SIZE]     # the semihosting console (QEMU sends it to stderr)
+    uint32_t semi_out_len

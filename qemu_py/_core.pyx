@@ -340,6 +340,12 @@ cdef class Core:
         self.m.uart_out_len = 0
         return out
 
+    def take_semihosting_output(self):
+        """The bytes the guest wrote to the semihosting console since the last call."""
+        out = PyBytes_FromStringAndSize(<char*>self.m.semi_out, self.m.semi_out_len)
+        self.m.semi_out_len = 0
+        return out
+
     def push_uart_input(self, const unsigned char[:] data):
         """Offer bytes to the UART's receive FIFO; returns how many it took (it takes none until
         the guest enables reception, and no more than it has room for)."""

@@ -39,6 +39,8 @@ class Machine:
             self.core.set_cpu_ids(k, dict(cpus.MODELS[config.cpu], mpidr=cpus.mpidr(k)))
         self.output = bytearray()       # UART output not yet consumed by an output callback
         self.on_output = None           # callable(bytes) taking UART output as it comes
+        self.semihosting_output = bytearray()   # the semihosting console's, likewise
+        self.on_semihosting_output = None
         self.on_log = None              # callable(events) taking -d events as they come
         self.boot_image: Optional[loader.BootImage] = None
         if config.kernel is not None:
@@ -80,6 +82,12 @@ class Machine:
         self.core.log_mask = mask
 
     def _drain(self) -> None:
+        semi = self.core.take_semihosting_output()
+        if semi:
+            if self.on_semihosting_output is not None:
+                self.on_semihosting_output(semi)
+            else:
+                self.semihosting_output += semi
         data = self.core.take_uart_output()
         if data:
             if self.on_output is not None:

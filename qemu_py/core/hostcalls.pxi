@@ -114,6 +114,14 @@ cdef bint semi_read_u64(CPU* c, Insn* i, uint64_t va, uint64_t* out) noexcept no
     return mem_read(c, i, va, 8, 0, out)
 
 
+cdef void semihosting_output(Mach* m, uint8_t ch) noexcept nogil:
+    if m.semi_out_len < UART_OUT_SIZE:
+        m.semi_out[m.semi_out_len] = ch
+        m.semi_out_len += 1
+    if m.semi_out_len >= UART_OUT_SIZE - 16:
+        m.stop_reason = STOP_DRAIN
+
+
 cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
     """Runs the call in W0 with its argument block at X1. Returns FAULT if reading guest memory
     faulted (the abort has been raised), else NEXT or JUMP."""
@@ -126,7 +134,7 @@ cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
     if op == SEMI_WRITEC:
         if not mem_read(c, i, arg, 1, 0, &ch):
             return FAULT
-        uart_output(m, <uint8_t>ch)
+        semihosting_output(m, <uint8_t>ch)
         return NEXT
     if op == SEMI_WRITE0:
         while True:
@@ -134,7 +142,7 @@ cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
                 return FAULT
             if ch == 0:
                 break
-            uart_output(m, <uint8_t>ch)
+            semihosting_output(m, <uint8_t>ch)
             arg += 1
         return NEXT
     if op == SEMI_WRITE:
@@ -144,7 +152,7 @@ cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
         for k in range(length):
             if not mem_read(c, i, buf + k, 1, 0, &ch):
                 return FAULT
-            uart_output(m, <uint8_t>ch)
+            semihosting_output(m, <uint8_t>ch)
         c.x[0] = 0              # bytes not written
         return NEXT
     if op == SEMI_EXIT or op == SEMI_EXIT_EXTENDED:

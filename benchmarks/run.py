@@ -1,7 +1,7 @@
-"""Run the compute workload in qemu-system-aarch64 and in qemu_py side by side and print guest
+"""Run a workload in qemu-system-aarch64 and in qemu_py side by side and print guest
 instructions, seconds and MIPS for each and the ratio. See benchmarks/README.md for the method.
 
-    python3 benchmarks/run.py [--scale N] [--cpu cortex-a57|max] [--repeat N]
+    python3 benchmarks/run.py [--workload compute|fp] [--scale N] [--cpu cortex-a57|max] [--repeat N]
 """
 
 import argparse
@@ -19,6 +19,12 @@ REPO = HERE.parent
 BUILD = HERE / "build"
 QEMU = "qemu-system-aarch64"
 TARGET_RATIO = 1 / 8
+
+# name: (guest source, default SCALE, extra cflags, may use FP/SIMD, what it is)
+WORKLOADS = {
+    "compute": ("compute.c", 400, (), False, "integer: CRC32, FNV-1a, quicksort, sieve"),
+    "fp": ("fp_bench.c", 100, None, True, "floating point: matmul, FFT, Mandelbrot"),
+}
 
 
 def guest_builder():
@@ -111,16 +117,24 @@ def qemu_py_count(cpu, elf):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--scale", type=int, default=400,
-                    help="rounds of the compute workload (default 400: ~0.7e9 instructions)")
+    ap.add_argument("--workload", default="compute", choices=sorted(WORKLOADS),
+                    help="compute (integer, default) or fp (double/float matmul, FFT, Mandelbrot)")
+    ap.add_argument("--scale", type=int, default=None,
+                    help="rounds of the workload (default: compute 400, ~0.7e9 instructions; "
+                         "fp 100, ~0.37e9)")
     ap.add_argument("--cpu", default="cortex-a57", choices=("cortex-a57", "max"))
     ap.add_argument("--repeat", type=int, default=3, help="timed runs each; the best counts")
     args = ap.parse_args()
 
     BUILD.mkdir(exist_ok=True)
     gb = guest_builder()
-    elf = gb.build_elf(f"compute-x{args.scale}", ("compute.c",), cflags=(f"-DSCALE={args.scale}",),
-                       out_dir=BUILD)
+    source, default_scale, cflags, fp, _ = WORKLOADS[args.workload]
+    if args.scale is None:
+        args.scale = default_scale
+    if cflags is None:
+        cflags = gb.FP_BENCH_CFLAGS
+    elf = gb.build_elf(f"{args.workload}-x{args.scale}", (source,),
+                       cflags=tuple(cflags) + (f"-DSCALE={args.scale}",), out_dir=BUILD, fp=fp)
     hello = gb.build_elf("hello", ("hello.S",), library=False, out_dir=BUILD)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
@@ -143,8 +157,8 @@ def main():
     q_mips = insns / (q.cpu - q_start.cpu) / 1e6
     p_mips = insns / (p.cpu - p_start.cpu) / 1e6
     ratio = p_mips / q_mips
-    print(f"workload: tests/guests/compute.c, SCALE={args.scale}, -M virt -cpu {args.cpu}, "
-          f"best of {args.repeat}")
+    print(f"workload: tests/guests/{source} ({WORKLOADS[args.workload][4]}), SCALE={args.scale}, "
+          f"-M virt -cpu {args.cpu}, best of {args.repeat}")
     print(f"{'':22}{'guest insns':>14}{'CPU s':>9}{'start-up':>10}{'wall s':>9}{'MIPS':>8}")
     for label, run, start, mips in (("qemu-system-aarch64", q, q_start, q_mips),
                                     ("qemu_py", p, p_start, p_mips)):

@@ -87,11 +87,13 @@ cdef class Core:
         self.m.cpus = <CPU*>calloc(ncpus, sizeof(CPU))
         self.m.ram = <uint8_t*>calloc(ram_size, 1)
         self.m.code_pages = <uint8_t*>calloc((ram_size >> PAGE_BITS) + 1, 1)
+        self.m.page_tbs = <TB**>calloc((ram_size >> PAGE_BITS) + 1, sizeof(TB*))
         self.m.tb_hash = <TB**>calloc(TB_HASH_SIZE, sizeof(TB*))
         self.uart = <PL011*>calloc(1, sizeof(PL011))
         self.gic = <GIC*>calloc(1, sizeof(GIC))
         self.uart_irq = -1
-        if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.tb_hash and self.uart
+        if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.page_tbs
+                and self.m.tb_hash and self.uart
                 and self.gic):
             raise MemoryError(f"cannot allocate {ram_size} bytes of guest RAM")
         self.m.ncpus = ncpus
@@ -114,6 +116,7 @@ cdef class Core:
             free(self.m.tb_hash)
             free(self.m.breakpoints)
             free(self.m.code_pages)
+            free(self.m.page_tbs)
             free(self.m.ram)
             free(self.m.cpus)
             free(self.m)
@@ -407,6 +410,12 @@ cdef class Core:
         """The bytes the guest sent to the UART (and semihosting console) since the last call."""
         out = PyBytes_FromStringAndSize(<char*>self.m.uart_out, self.m.uart_out_len)
         self.m.uart_out_len = 0
+        return out
+
+    def take_semihosting_output(self):
+        """The bytes the guest wrote to the semihosting console since the last call."""
+        out = PyBytes_FromStringAndSize(<char*>self.m.semi_out, self.m.semi_out_len)
+        self.m.semi_out_len = 0
         return out
 
     def push_uart_input(self, const unsigned char[:] data):

@@ -541,10 +541,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             log.attach(machine.read_phys)
             machine.on_log = log.events
             machine.set_log_mask(log.core_mask(_core.LOG_FLAGS))
+        # The semihosting console goes to stderr, as QEMU's does without a chardev for it.
+        machine.on_semihosting_output = _writer(sys.stderr)
         if cfg.serial == "none":
             machine.on_output = lambda data: None
         else:
-            machine.on_output = _stdout_writer()
+            machine.on_output = _writer(sys.stdout)
             from .console import Console
             console = Console.open(mux=cfg.serial == "mon:stdio")
         plugin_host = _install_plugins(machine, cfg, log)
@@ -587,8 +589,8 @@ def _terminate(signum, frame):
     raise _Terminated(signum)
 
 
-def _stdout_writer():
-    out = sys.stdout.buffer
+def _writer(stream):
+    out = stream.buffer
 
     def write(data: bytes) -> None:
         out.write(data)

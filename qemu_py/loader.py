@@ -175,6 +175,12 @@ def _load_linux(path, data, ram_base, ram_size) -> BootImage:
             raise ConfigError(f"{why}: truncated arm64 Image (the header alone is "
                               f"{ARM64_HEADER_SIZE} bytes, the file {len(data)})")
         text_offset, size = struct.unpack_from("<QQ", data, 8)
+        if size and size < len(data):
+            raise ConfigError(f"{why}: broken arm64 Image header (image_size {size} is smaller "
+                              f"than the {len(data)}-byte file)")
+        if size and text_offset % PAGE:
+            raise ConfigError(f"{why}: broken arm64 Image header (text_offset {text_offset:#x} "
+                              "is not page aligned)")
         if size:
             offset = text_offset + (2 * MiB if text_offset < BOOT_STUB_SIZE else 0)
         _check_pe_complete(data, why)

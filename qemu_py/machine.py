@@ -16,7 +16,7 @@ from .board import virt
 from .config import MachineConfig, memory_size
 from .errors import ConfigError
 from .state import CPU, PhysicalMemory
-from .uart import UART
+from .uart import UART, OutputStream
 
 # No limit: run() runs until the guest stops, a breakpoint or a hook.
 _FOREVER = 1 << 62
@@ -99,6 +99,7 @@ class Machine:
         self.cpus: List[CPU] = [CPU(self, k) for k in range(config.smp)]
         self.memory = PhysicalMemory(self.core)
         self.uart = UART(self.core)
+        self.semihosting_console = OutputStream()   # semihosting SYS_WRITE0/WRITEC/WRITE
         self.on_log: Optional[Callable] = None      # callable(events) taking -d events
         self.boot_image: Optional[loader.BootImage] = None
         if config.kernel is not None:
@@ -182,6 +183,20 @@ class Machine:
     @on_output.setter
     def on_output(self, sink) -> None:
         self.uart.on_output = sink
+
+    @property
+    def on_semihosting_output(self):
+        """Same as semihosting_console.on_output."""
+        return self.semihosting_console.on_output
+
+    @on_semihosting_output.setter
+    def on_semihosting_output(self, sink) -> None:
+        self.semihosting_console.on_output = sink
+
+    @property
+    def semihosting_output(self) -> bytes:
+        """Same as semihosting_console.output."""
+        return self.semihosting_console.output
 
     def set_log_mask(self, mask: int) -> None:
         """Which events the core records for -d (bits of _core.LOG_FLAGS)."""
@@ -269,6 +284,7 @@ class Machine:
             return RunResult(StopReason(reason), total, k, core.get_reg(k, "pc"))
 
     def _drain(self) -> None:
+        self.semihosting_console._deliver(self.core.take_semihosting_output())
         self.uart._deliver(self.core.take_uart_output())
         if self.core.log_mask:
             events = self.core.take_log()

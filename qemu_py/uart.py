@@ -13,20 +13,15 @@ from typing import Any, Callable, Optional, Union
 OutputSink = Union[Callable[[bytes], Any], Any]     # a callable, or an object with write()
 
 
-class UART:
-    """The PL011's host side. Output: kept in a buffer (read()/output) unless `on_output` is
-    set, in which case each piece goes there as the guest sends it. Input: write() queues bytes;
-    the guest receives them as it reads them (as its receive FIFO has room), so when they
-    arrive depends only on the guest."""
+class OutputStream:
+    """Bytes the guest sends to the host (the UART, the semihosting console): kept in a buffer
+    (read()/output) unless `on_output` is set, in which case each piece goes there as the guest
+    sends it."""
 
-    def __init__(self, core):
-        self._core = core
+    def __init__(self):
         self._buffer = bytearray()
         self._sink: Optional[OutputSink] = None
         self._write_out: Optional[Callable[[bytes], Any]] = None
-        self._input: deque = deque()
-
-    # --- output --------------------------------------------------------------------------------
 
     @property
     def on_output(self) -> Optional[OutputSink]:
@@ -72,6 +67,17 @@ class UART:
             self._write_out(data)
         else:
             self._buffer += data
+
+
+class UART(OutputStream):
+    """The PL011's host side. Output as OutputStream. Input: write() queues bytes;
+    the guest receives them as it reads them (as its receive FIFO has room), so when they
+    arrive depends only on the guest."""
+
+    def __init__(self, core):
+        super().__init__()
+        self._core = core
+        self._input: deque = deque()
 
     # --- input ---------------------------------------------------------------------------------
 

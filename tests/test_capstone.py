@@ -99,22 +99,8 @@ def _variants(w: int):
             yield b ^ x ^ (y << 10) ^ (z << 16)
 
 
-# Disagreements found here and reported to the owners of the code, each with the test below
-# that shows it (xfail until fixed). The other tests leave these words out so they stay useful.
-KNOWN = {
-    # System class, L = 1 with op0 = 0 is unallocated (TSTART/TTEST with FEAT_TME) but the
-    # core decodes it as MRS. Running it still raises UNDEFINED (no register has op0 = 0).
-    "mrs_op0_0": lambda w: w & 0xfff80000 == 0xd5200000,
-}
-
-
-def known(w: int) -> bool:
-    return any(f(w) for f in KNOWN.values())
-
-
-@pytest.mark.xfail(reason="known: L=1 op0=0 system encodings decode as MRS (FINDINGS)",
-                   strict=False)
-def test_known_mrs_op0_0_is_undef():
+def test_mrs_op0_0_is_undef():
+    # System class, L = 1 with op0 = 0 is unallocated without FEAT_TME (TSTART/TTEST).
     rng = random.Random(SEED)
     words = [0xd5200000 | rng.getrandbits(19) for _ in range(2000)]
     bad = [f"{w:#010x} -> {_core.decode(w)[0]}" for w in words if _core.decode(w)[0] != "UNDEF"]
@@ -171,7 +157,7 @@ def test_generated_instructions():
 
 def test_random_words():
     rng = random.Random(SEED)
-    words = [w for w in random_words(rng, NWORDS) if not known(w)]
+    words = list(random_words(rng, NWORDS))
     problems = [p for p in map(check, words) if p is not None]
     assert not problems, (f"seed {SEED}: {len(problems)} of {len(words)} words disagree\n"
                           + "\n".join(problems[:40]))

@@ -291,6 +291,39 @@ def test_semihosting_exit_code(tmp_path, code):
         assert qemu_system("-semihosting", "-kernel", guest).returncode == code
 
 
+SEMIHOSTING_WRITE = """
+    .text
+    .global _start
+_start:
+    mov     x0, #0x04               // SYS_WRITE0
+    adr     x1, text
+    hlt     #0xf000
+    mov     x0, #0x03               // SYS_WRITEC
+    adr     x1, text + 11
+    hlt     #0xf000
+    mov     x0, #0x18               // SYS_EXIT
+    adr     x1, block
+    hlt     #0xf000
+text:
+    .asciz  "semihosted line\n"
+    .balign 8
+block:
+    .quad   0x20026, 0
+"""
+
+
+@needs_dp
+def test_semihosting_console_goes_to_stderr(tmp_path):
+    # As QEMU without a chardev for semihosting: the console is stderr, the UART stdout.
+    guest = build_guest(tmp_path, "write", SEMIHOSTING_WRITE)
+    proc = qemu_py_system("-M", "virt", "-nographic", "-semihosting", "-kernel", guest)
+    assert proc.returncode == 0, proc.stderr
+    assert (proc.stdout, proc.stderr) == (b"", b"semihosted line\nl")
+    if QEMU is not None:
+        ref = qemu_system("-semihosting", "-kernel", guest)
+        assert (ref.stdout, ref.stderr) == (proc.stdout, proc.stderr)
+
+
 @needs_dp
 def test_semihosting_config_enable(tmp_path):
     guest = build_guest(tmp_path, "exit", SEMIHOSTING_EXIT.format(code=5))

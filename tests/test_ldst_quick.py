@@ -314,6 +314,20 @@ CASES = [
         ldxp w8, w9, [x26]
         stxp w30, w28, w29, [x25]
      """, {}),
+    ("exclusive_register_overlaps", """
+        ldxr x10, [x1]
+        stxr w10, x10, [x1]
+        ldxr x11, [x24]
+        stxr w24, x12, [x24]
+        ldxp x13, x13, [x25]
+        stxp w16, x16, x17, [x25]
+        ldxr x2, [x2]
+        ldaxp w18, w18, [x26]
+        stlxp w19, w19, w20, [x26]
+        ldadd x27, x27, [x27]
+        ldr x21, [x3]
+        cas x21, x3, [x3, #0]
+     """, {"x3": BUF + 0x110}),
     ("acquire_release", """
         ldar x10, [x1]
         ldarb w11, [x3]
@@ -581,6 +595,42 @@ def test_alignment_fault(tmp_path, insn, regs, far, wnr):
     start = initial_regs(regs)
     assert [m.core.get_reg(0, f"x{k}") for k in range(31)] == [start[f"x{k}"] for k in range(31)]
     assert m.read_phys(BUF, BUF_SIZE) == PRISTINE
+
+
+NOWHERE = 0x20000000            # no RAM or device answers here: accesses take an external abort
+DFSC_EXTERNAL = 0x10
+
+EXTERNAL_ABORTS = [
+    # (instruction, WnR): atomics report their faults as writes, plain loads as reads.
+    ("ldr x0, [x1]", 0), ("ldrsh w0, [x1]", 0), ("str x0, [x1]", 1), ("ldp x0, x2, [x1]", 0),
+    ("stp w0, w2, [x1]", 1), ("ldxr x0, [x1]", 0), ("ldar w0, [x1]", 0), ("stlr w0, [x1]", 1),
+    ("ldadd x0, x2, [x1]", 1), ("swpb w0, w2, [x1]", 1), ("cas w0, w2, [x1]", 1),
+    ("casp x2, x3, x4, x5, [x1]", 1), ("stsetl x0, [x1]", 1),
+]
+
+
+@pytest.mark.parametrize("insn,wnr", EXTERNAL_ABORTS, ids=[f[0] for f in EXTERNAL_ABORTS])
+def test_external_abort_syndrome(tmp_path, insn, wnr):
+    m = run_snippet(tmp_path, insn, regs={"x1": NOWHERE})
+    assert m.last.reason == "break"
+    ec, il, iss = syndrome(m)
+    assert (ec, il, iss & 0x3f, (iss >> 6) & 1) == (EC_DABORT_SAME, 1, DFSC_EXTERNAL, wnr)
+    assert m.core.get_reg(0, "far_el1") == NOWHERE
+    assert m.core.get_reg(0, "elr_el1") == CODE + 4
+
+
+def test_store_pair_writes_nothing_when_its_second_half_faults(tmp_path):
+    # The pair straddles the end of RAM: its first half is in RAM, its second (or the end of
+    # it) finds nothing there.
+    end = 0x40000000 + Machine().config.memory
+    for insn, base in (("stp x2, x3, [x1]", end - 8), ("stp w2, w3, [x1]", end - 4),
+                       ("stp x2, x3, [x1]", end - 12), ("stp x2, x3, [x1, #-16]!", end + 4)):
+        m = run_snippet(tmp_path, insn, regs={"x1": base})
+        assert m.last.reason == "break", insn
+        ec, il, iss = syndrome(m)
+        assert (ec, iss & 0x3f, (iss >> 6) & 1) == (EC_DABORT_SAME, DFSC_EXTERNAL, 1), insn
+        assert m.read_phys(end - 16, 16) == bytes(16), insn
+        assert m.core.get_reg(0, "x1") == base, insn
 
 
 def test_byte_atomics_need_no_alignment(tmp_path):

@@ -12,5 +12,7 @@ EXT=$(python3 -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX')
 INC=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 # -fvisibility=hidden: the module exports PyInit__core and the 63 plugin API functions only
 # (their visibility comes from plugin.h, see qemu_py/core/plugin_exports.h).
-gcc -O3 -fPIC -shared -fno-strict-aliasing -fvisibility=hidden -w -I"$INC" -Iqemu_py/core \
+# The inline limits: see meson.build.
+gcc -O3 -fPIC -shared -fno-strict-aliasing -fvisibility=hidden -w --param max-inline-insns-single=2000 \
+    --param large-function-growth=2000 --param inline-unit-growth=2000 -I"$INC" -Iqemu_py/core \
     build-inplace/_core.c -o "qemu_py/_core$EXT"

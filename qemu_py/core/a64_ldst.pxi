@@ -1,6 +1,6 @@
 # Loads and stores (the Arm ARM's "Loads and Stores" group, general-purpose registers): single
 # registers in every addressing form, pairs, literals, unprivileged, exclusives, acquire/release
-# and the LSE atomics. The SIMD&FP register forms (V = 1) belong to a64_simd_fp.pxi.
+# and the LSE atomics. The SIMD&FP register forms (V = 1) belong to a64_simd_ldst.pxi.
 #
 # Speed: loads and stores are the second hottest class, so the decoder resolves everything it can
 # (scaled offsets, literal targets, register 31, the extension of the loaded value) and picks a
@@ -15,28 +15,38 @@
 #   imm2   mask of the destination width after extension (MASK32 for signed loads to W)
 #   rs     Rs (exclusive status, CAS compare, atomic operand)
 #   ra     Rs as a destination (CAS, CASP: the old value lands there)
-#   flags  LDST_UNPRIV for LDTR/STTR
+# LDTR/STTR have handlers of their own, which pass MEM_UNPRIV (EL0 permissions) to the memory
+# helpers.
 #
 # CONSTRAINED UNPREDICTABLE choices (we do what qemu-aarch64 does, checked in
 # tests/test_ldst_quick.py):
 #   - load with writeback and Rt == Rn: Rn ends up holding the written-back address;
 #   - store with writeback and Rt == Rn: the value stored is Rt before the writeback;
-#   - LDP/LDXP with Rt == Rt2: Rt gets the value from the lower address;
+#   - LDP with Rt == Rt2: Rt gets the value from the lower address; LDXP: from the upper one;
 #   - STXR/STXP with Rs == Rt, Rt2 or Rn: the store uses the old values, then Rs gets the status.
 # SP alignment: QEMU omits the check (for speed); we make it, as the manual says.
 
-cdef enum:
-    LDST_UNPRIV = 1         # Insn.flags: LDTR/STTR, EL0 permissions when executed at EL1
-
-
 # --- operand helpers ---------------------------------------------------------------------------
 
+cdef extern from *:
+    # Cython's branch hint (__builtin_expect). Marking the fault paths unlikely keeps them out of
+    # the hot handlers: the compiler then neither lays them out inline nor grows the handlers
+    # with the exception entry code.
+    bint unlikely(bint) nogil
+
+
+cdef int sp_align_fault(CPU* c, Insn* i) noexcept nogil:
+    return raise_sync(c, i, EC_SP_ALIGN, 0)
+
+cdef inline bint sp_bad(CPU* c, Insn* i) noexcept nogil:
+    # CheckSPAlignment() for an SP base: SCTLR_EL1.SA0 governs EL0, SA governs EL1.
+    return i.rn == REG_SP and (c.x[REG_SP] & 15) != 0 and \
+        (c.sctlr_el1 & (SCTLR_SA0 if c.el == 0 else SCTLR_SA)) != 0
+
 cdef inline bint sp_fault(CPU* c, Insn* i) noexcept nogil:
-    # CheckSPAlignment() for an SP base (SCTLR_EL1.SA0 governs EL0, SA governs EL1): True, having
-    # raised the SP alignment fault, when it fails.
-    if i.rn == REG_SP and (c.x[REG_SP] & 15) != 0 and \
-            (c.sctlr_el1 & (SCTLR_SA0 if c.el == 0 else SCTLR_SA)) != 0:
-        raise_sync(c, i, EC_SP_ALIGN, 0)
+    # True, having raised the SP alignment fault, when CheckSPAlignment() fails.
+    if unlikely(sp_bad(c, i)):
+        sp_align_fault(c, i)
         return True
     return False
 
@@ -58,8 +68,8 @@ cdef inline uint64_t ea_sxtw(CPU* c, Insn* i) noexcept nogil:
     return c.x[i.rn] + (<uint64_t>(<int64_t>(<int32_t>c.x[i.rm])) << i.amount)
 
 cdef inline bint alignment_fault(CPU* c, Insn* i, uint64_t va, uint64_t align, bint write) noexcept nogil:
-    # Explicit checks for accesses that must be aligned to more than one access (exclusive
-    # pairs, CASP) or that report any fault as a write (atomics, store-exclusive).
+    # Explicit checks for accesses aligned to more than one access (exclusive pairs, CASP) and
+    # for store-exclusives, which check alignment before the monitor.
     if va & (align - 1):
         raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, write)
         return True
@@ -70,13 +80,13 @@ cdef inline bint alignment_fault(CPU* c, Insn* i, uint64_t va, uint64_t align, b
 
 cdef inline int load(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogil:
     cdef uint64_t v
-    if sp_fault(c, i):
-        return FAULT
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_read8(c, i, va, &v):
+        if unlikely(not mem_read8(c, i, va, &v)):
             return FAULT
     else:
-        if not mem_read(c, i, va, size, 0, &v):
+        if unlikely(not mem_read(c, i, va, size, 0, &v)):
             return FAULT
         v = extend_loaded(v, i)
     c.x[i.rd] = v
@@ -85,13 +95,13 @@ cdef inline int load(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogil
 cdef inline int load_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t size) noexcept nogil:
     # Pre- and post-index. The writeback comes last, so with Rt == Rn the address wins.
     cdef uint64_t v
-    if sp_fault(c, i):
-        return FAULT
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_read8(c, i, va, &v):
+        if unlikely(not mem_read8(c, i, va, &v)):
             return FAULT
     else:
-        if not mem_read(c, i, va, size, 0, &v):
+        if unlikely(not mem_read(c, i, va, size, 0, &v)):
             return FAULT
         v = extend_loaded(v, i)
     c.x[i.rd] = v
@@ -99,27 +109,25 @@ cdef inline int load_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t size
     return NEXT
 
 cdef inline int store(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept nogil:
-    if sp_fault(c, i):
-        return FAULT
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_write8(c, i, va, c.x[i.rd]):
+        if unlikely(not mem_write8(c, i, va, c.x[i.rd])):
             return FAULT
-    elif not mem_write(c, i, va, size, 0, c.x[i.rd]):
+    elif unlikely(not mem_write(c, i, va, size, 0, c.x[i.rd])):
         return FAULT
     return NEXT
 
 cdef inline int store_wb(CPU* c, Insn* i, uint64_t va, uint64_t wb, uint32_t size) noexcept nogil:
-    # Fields are read before the store: a store into a page holding translated code drops the
-    # block this record lives in.
-    cdef uint8_t rn = i.rn
-    if sp_fault(c, i):
-        return FAULT
+    # The value stored is Rt before the writeback, also when Rt == Rn.
+    if unlikely(sp_bad(c, i)):
+        return sp_align_fault(c, i)
     if size == 8:
-        if not mem_write8(c, i, va, c.x[i.rd]):
+        if unlikely(not mem_write8(c, i, va, c.x[i.rd])):
             return FAULT
-    elif not mem_write(c, i, va, size, 0, c.x[i.rd]):
+    elif unlikely(not mem_write(c, i, va, size, 0, c.x[i.rd])):
         return FAULT
-    c.x[rn] = wb
+    c.x[i.rn] = wb
     return NEXT
 
 
@@ -330,13 +338,15 @@ cdef inline int load_pair(CPU* c, Insn* i, uint64_t va, uint64_t wb, bint writeb
 
 cdef inline int store_pair(CPU* c, Insn* i, uint64_t va, uint64_t wb, bint writeback,
                            uint32_t size) noexcept nogil:
-    # A pair that crosses a page is probed first, so a fault on its second half writes nothing.
+    # When the pair crosses a page its second half is probed first, so a fault there writes
+    # nothing (a fault on the first half comes before any write anyway).
     cdef uint64_t a = c.x[i.rd]
     cdef uint64_t b = c.x[i.rt2]
     cdef uint8_t rn = i.rn
     if sp_fault(c, i):
         return FAULT
-    if (va & (PAGE_SIZE - 1)) > PAGE_SIZE - 2 * size and not mem_probe_write(c, i, va, 2 * size):
+    if unlikely((va & (PAGE_SIZE - 1)) > PAGE_SIZE - 2 * size) and \
+            not mem_probe_write(c, i, va + size, size):
         return FAULT
     if size == 8:
         if not mem_write8(c, i, va, a) or not mem_write8(c, i, va + 8, b):
@@ -424,7 +434,7 @@ cdef inline int op_STXR(CPU* c, Insn* i) noexcept nogil:
     if sp_fault(c, i) or alignment_fault(c, i, va, size, True):
         return FAULT
     if c.excl_valid and c.excl_addr == va:
-        if not mem_read(c, i, va, size, MEM_ALIGNED, &cur):
+        if not mem_read(c, i, va, size, MEM_ALIGNED | MEM_RMW, &cur):
             return FAULT
         if cur == c.excl_val:
             if not mem_write(c, i, va, size, MEM_ALIGNED, val):
@@ -455,8 +465,8 @@ cdef inline int op_LDXP(CPU* c, Insn* i) noexcept nogil:
         a &= MASK32
     c.excl_addr = va
     c.excl_valid = 1
-    c.x[i.rt2] = b
     c.x[i.rd] = a
+    c.x[i.rt2] = b                      # after Rt: with Rt == Rt2 the upper value wins, as in QEMU
     return NEXT
 
 cdef inline int op_STXP(CPU* c, Insn* i) noexcept nogil:
@@ -473,7 +483,8 @@ cdef inline int op_STXP(CPU* c, Insn* i) noexcept nogil:
         if alignment_fault(c, i, va, 16, True):
             return FAULT
         if c.excl_valid and c.excl_addr == va:
-            if not mem_read8(c, i, va, &cur) or not mem_read8(c, i, va + 8, &cur2):
+            if not mem_read(c, i, va, 8, MEM_RMW, &cur) or \
+                    not mem_read(c, i, va + 8, 8, MEM_RMW, &cur2):
                 return FAULT
             if cur == c.excl_val and cur2 == c.excl_val2:
                 # 16-byte aligned: both halves are in one page, the first write cannot leave
@@ -485,7 +496,7 @@ cdef inline int op_STXP(CPU* c, Insn* i) noexcept nogil:
         if alignment_fault(c, i, va, 8, True):
             return FAULT
         if c.excl_valid and c.excl_addr == va:
-            if not mem_read(c, i, va, 8, MEM_ALIGNED, &cur):
+            if not mem_read(c, i, va, 8, MEM_ALIGNED | MEM_RMW, &cur):
                 return FAULT
             if cur == c.excl_val:
                 if not mem_write(c, i, va, 8, MEM_ALIGNED, (a & MASK32) | (b << 32)):
@@ -516,7 +527,7 @@ cdef inline int op_STLR(CPU* c, Insn* i) noexcept nogil:
 
 # --- LSE atomics (FEAT_LSE, Armv8.1) --------------------------------------------------------------
 # UNDEFINED on a CPU model without FEAT_LSE; the decoder cannot know the model, so the handler
-# checks. Faults report WnR = 1 where we can tell (alignment), as for any read-modify-write.
+# checks. Their faults report WnR = 1 (MEM_RMW on the read), as for any read-modify-write.
 
 cdef inline uint64_t size_mask(uint32_t size_log2) noexcept nogil:
     return (<uint64_t>0xffffffffffffffff) >> (64 - (8u << size_log2))
@@ -543,9 +554,9 @@ cdef inline int atomic_rmw(CPU* c, Insn* i, int op) noexcept nogil:
     cdef uint64_t old, new
     if not (c.mach.features & FEAT_LSE):
         return raise_undef(c, i)
-    if sp_fault(c, i) or alignment_fault(c, i, va, size, True):
+    if sp_fault(c, i):
         return FAULT
-    if not mem_read(c, i, va, size, MEM_ALIGNED, &old):
+    if not mem_read(c, i, va, size, MEM_ALIGNED | MEM_RMW, &old):
         return FAULT
     if op == AT_ADD:
         new = old + operand
@@ -607,9 +618,9 @@ cdef inline int op_CAS(CPU* c, Insn* i) noexcept nogil:
     cdef uint64_t old
     if not (c.mach.features & FEAT_LSE):
         return raise_undef(c, i)
-    if sp_fault(c, i) or alignment_fault(c, i, va, size, True):
+    if sp_fault(c, i):
         return FAULT
-    if not mem_read(c, i, va, size, MEM_ALIGNED, &old):
+    if not mem_read(c, i, va, size, MEM_ALIGNED | MEM_RMW, &old):
         return FAULT
     if old == expected and not mem_write(c, i, va, size, MEM_ALIGNED, new):
         return FAULT
@@ -635,7 +646,7 @@ cdef inline int op_CASP(CPU* c, Insn* i) noexcept nogil:
     if i.size == 3:
         if alignment_fault(c, i, va, 16, True):
             return FAULT
-        if not mem_read8(c, i, va, &o0) or not mem_read8(c, i, va + 8, &o1):
+        if not mem_read(c, i, va, 8, MEM_RMW, &o0) or not mem_read(c, i, va + 8, 8, MEM_RMW, &o1):
             return FAULT
         if o0 == e0 and o1 == e1:
             if not mem_write8(c, i, va, n0) or not mem_write8(c, i, va + 8, n1):
@@ -643,7 +654,7 @@ cdef inline int op_CASP(CPU* c, Insn* i) noexcept nogil:
     else:
         if alignment_fault(c, i, va, 8, True):
             return FAULT
-        if not mem_read(c, i, va, 8, MEM_ALIGNED, &o0):
+        if not mem_read(c, i, va, 8, MEM_ALIGNED | MEM_RMW, &o0):
             return FAULT
         if o0 == ((e0 & MASK32) | (e1 << 32)):
             if not mem_write(c, i, va, 8, MEM_ALIGNED, (n0 & MASK32) | (n1 << 32)):
@@ -724,8 +735,6 @@ cdef int decode_single(uint32_t insn, Insn* r, uint32_t mode, bint unpriv) noexc
         set_load_extension(r, size, True, False)
     r.rd = reg_w(rt)
     r.op = OP_LDTR if unpriv else LOAD_OPS[size][mode]
-    if unpriv:
-        r.flags = LDST_UNPRIV
     return DEC_OK
 
 

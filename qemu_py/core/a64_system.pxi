@@ -47,7 +47,8 @@ cdef inline int op_HVC(CPU* c, Insn* i) noexcept nogil:
     return JUMP
 
 cdef inline int op_SMC(CPU* c, Insn* i) noexcept nogil:
-    if c.el == 0 or not is_psci_call(c.x[0]):
+    # PSCI over SMC too (QEMU's virt UNDEFs SMC without EL3; firmware for other boards uses it).
+    if c.el == 0:
         return raise_undef(c, i)
     psci_call(c)
     c.pc = i.pc + 4
@@ -111,7 +112,7 @@ cdef inline int op_MSR(CPU* c, Insn* i) noexcept nogil:
     # Writes that change translation or PSTATE end the block (decoded as DEC_END), so the next
     # block is looked up under the new state.
     cdef int res = sysreg_write(c, i, <uint32_t>i.imm, c.x[i.rd])
-    if res != NEXT:
+    if res != NEXT or i.flags:
         return res
     c.pc = i.pc + 4
     return JUMP
@@ -160,6 +161,9 @@ cdef int decode_system(uint32_t insn, Insn* r) noexcept nogil:
             if crm == 0 and op2 == 0b010:
                 r.op = OP_WFE
                 return DEC_END
+            if crm == 0 and op2 == 0b001:
+                r.op = OP_NOP                                # YIELD ends the block, as in
+                return DEC_END                               # QEMU's round-robin TCG
             r.op = OP_NOP                                    # unallocated hints execute as NOP
             return DEC_OK
         if crn == 0b0011 and op1 == 0b011 and rt == 31:      # barriers
@@ -194,6 +198,8 @@ cdef int decode_system(uint32_t insn, Insn* r) noexcept nogil:
         r.imm = key
         r.rd = reg_r(rt)
         return DEC_END if sys_op_ends_block(key) else DEC_OK
+    if op0 == 0:
+        return DEC_UNDEF                                     # L=1, op0=0: TME space, absent
     r.imm = key
     if l:
         r.op = OP_MRS
@@ -201,4 +207,7 @@ cdef int decode_system(uint32_t insn, Insn* r) noexcept nogil:
         return DEC_OK
     r.op = OP_MSR
     r.rd = reg_r(rt)
+    if key == SR_NZCV or key == SR_FPCR or key == SR_FPSR:
+        r.flags = 1             # as in QEMU, these writes do not end the block
+        return DEC_OK
     return DEC_END

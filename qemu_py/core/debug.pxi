@@ -21,27 +21,32 @@ cdef bint is_breakpoint(Mach* m, uint64_t va) noexcept nogil:
 cdef void tb_invalidate_pc(Mach* m, uint64_t va) noexcept nogil:
     # Drop the blocks a breakpoint at va changes: those that contain va, start at it or end just
     # before it. Other blocks are kept. Freed by tb_reap, like tb_flush's.
-    cdef uint32_t k, j
+    cdef uint32_t k, j, idx
     cdef TB* tb
     cdef TB** link
-    cdef CPU* c
+    cdef TB** plink
     for k in range(TB_HASH_SIZE):
         link = &m.tb_hash[k]
         tb = link[0]
         while tb != NULL:
-            if tb.pc <= va and va <= tb.pc + 4 * <uint64_t>tb.n_insns:
-                link[0] = tb.hash_next
-                tb.hash_next = m.tb_dead
-                m.tb_dead = tb
-                m.tb_count -= 1
-                for j in range(m.ncpus):
-                    c = &m.cpus[j]
-                    if c.jmp_cache[(tb.pc >> 2) & (JMP_CACHE_SIZE - 1)] == tb:
-                        c.jmp_cache[(tb.pc >> 2) & (JMP_CACHE_SIZE - 1)] = NULL
-                tb = link[0]
-            else:
+            if not (tb.pc <= va and va <= tb.pc + 4 * <uint64_t>tb.n_insns):
                 link = &tb.hash_next
                 tb = tb.hash_next
+                continue
+            link[0] = tb.hash_next
+            plink = &m.page_tbs[(tb.phys_pc - m.ram_base) >> PAGE_BITS]
+            while plink[0] != NULL and plink[0] != tb:
+                plink = &plink[0].page_next
+            if plink[0] == tb:
+                plink[0] = tb.page_next
+            idx = (tb.pc >> 2) & (JMP_CACHE_SIZE - 1)
+            for j in range(m.ncpus):
+                if m.cpus[j].jmp_cache[idx] == tb:
+                    m.cpus[j].jmp_cache[idx] = NULL
+            tb.hash_next = m.tb_dead
+            m.tb_dead = tb
+            m.tb_count -= 1
+            tb = link[0]
 
 
 cdef int breakpoint_add(Mach* m, uint64_t va) noexcept nogil:

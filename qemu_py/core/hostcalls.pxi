@@ -32,12 +32,6 @@ cdef enum:
     ADP_STOPPED_APPLICATION_EXIT = 0x20026
 
 
-cdef bint is_psci_call(uint64_t fn) noexcept nogil:
-    # SMC Calling Convention: standard secure service calls 0x00-0x1f, SMC32 or SMC64.
-    cdef uint32_t f = <uint32_t>fn
-    return (f & <uint32_t>0xbfffffe0) == <uint32_t>PSCI_VERSION
-
-
 cdef CPU* psci_find_cpu(Mach* m, uint64_t mpidr) noexcept nogil:
     cdef uint32_t k
     for k in range(m.ncpus):
@@ -84,7 +78,9 @@ cdef int psci_call(CPU* c) noexcept nogil:
         ret = PSCI_RET_SUCCESS
     elif fn == PSCI_AFFINITY_INFO or fn == <uint32_t>PSCI_AFFINITY_INFO_64:
         t = psci_find_cpu(m, c.x[1])
-        if t == NULL or c.x[2] != 0:
+        if c.x[2] != 0:
+            ret = 0                     # levels above the cores (clusters) are always on
+        elif t == NULL:
             ret = PSCI_RET_INVALID_PARAMS
         else:
             ret = 1 if t.powered_off else 0
@@ -93,7 +89,7 @@ cdef int psci_call(CPU* c) noexcept nogil:
         c.halted = 1
         ret = PSCI_RET_SUCCESS
     elif fn == PSCI_VERSION:
-        ret = 0x10000           # PSCI 1.0
+        ret = 0x10001           # PSCI 1.1, as QEMU's virt reports
     elif fn == PSCI_MIGRATE_INFO_TYPE:
         ret = 2                 # no trusted OS to migrate
     elif fn == PSCI_SYSTEM_OFF:
@@ -118,6 +114,14 @@ cdef bint semi_read_u64(CPU* c, Insn* i, uint64_t va, uint64_t* out) noexcept no
     return mem_read(c, i, va, 8, 0, out)
 
 
+cdef void semihosting_output(Mach* m, uint8_t ch) noexcept nogil:
+    if m.semi_out_len < UART_OUT_SIZE:
+        m.semi_out[m.semi_out_len] = ch
+        m.semi_out_len += 1
+    if m.semi_out_len >= UART_OUT_SIZE - 16:
+        m.stop_reason = STOP_DRAIN
+
+
 cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
     """Runs the call in W0 with its argument block at X1. Returns FAULT if reading guest memory
     faulted (the abort has been raised), else NEXT or JUMP."""
@@ -130,7 +134,7 @@ cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
     if op == SEMI_WRITEC:
         if not mem_read(c, i, arg, 1, 0, &ch):
             return FAULT
-        uart_output(m, <uint8_t>ch)
+        semihosting_output(m, <uint8_t>ch)
         return NEXT
     if op == SEMI_WRITE0:
         while True:
@@ -138,7 +142,7 @@ cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
                 return FAULT
             if ch == 0:
                 break
-            uart_output(m, <uint8_t>ch)
+            semihosting_output(m, <uint8_t>ch)
             arg += 1
         return NEXT
     if op == SEMI_WRITE:
@@ -148,7 +152,7 @@ cdef int semihosting_call(CPU* c, Insn* i) noexcept nogil:
         for k in range(length):
             if not mem_read(c, i, buf + k, 1, 0, &ch):
                 return FAULT
-            uart_output(m, <uint8_t>ch)
+            semihosting_output(m, <uint8_t>ch)
         c.x[0] = 0              # bytes not written
         return NEXT
     if op == SEMI_EXIT or op == SEMI_EXIT_EXTENDED:

@@ -19,6 +19,7 @@ cdef enum:
 cdef enum:
     MEM_ALIGNED = 1         # exclusives, atomics, acquire/release: misalignment is a fault
     MEM_UNPRIV = 2          # LDTR/STTR: checked with EL0's permissions
+    MEM_RMW = 4             # the read of an atomic read-modify-write: its faults report WnR = 1
 
 
 cdef inline TLBEntry* tlb_entry(CPU* c, uint64_t va, uint32_t flags) noexcept nogil:
@@ -107,8 +108,8 @@ cdef bint phys_write(CPU* c, uint64_t pa, uint32_t size, uint64_t val) noexcept 
     if ram_contains(m, pa, size):
         page = (pa - m.ram_base) >> PAGE_BITS
         if m.code_pages[page]:
-            # Self-modifying code: drop every translation and let the pages be marked afresh.
-            tb_flush(m)
+            # Self-modifying code: drop the translations of the bytes written.
+            tb_invalidate_range(m, pa, size)
         memcpy(m.ram + (pa - m.ram_base), &val, size)
         return True
     r = find_mmio(m, pa)
@@ -127,10 +128,11 @@ cdef bint mem_read_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t fl
                         uint64_t* out) noexcept nogil:
     cdef uint64_t pa, part, result = 0
     cdef uint32_t fsc = 0, k
+    cdef bint wnr = (flags & MEM_RMW) != 0
     if c.tlb_idx == TLB_WATCH:
         return plugin_mem_read(c, i, va, size, flags, out)
     if not check_alignment(c, va, size, flags):
-        raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, False)
+        raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, wnr)
         return False
     if (va & (PAGE_SIZE - 1)) + size > PAGE_SIZE:
         # Crosses a page: byte by byte, little-endian, each byte translated on its own.
@@ -141,10 +143,10 @@ cdef bint mem_read_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t fl
         out[0] = result
         return True
     if not translate_va(c, va, ACC_READ, flags, &pa, &fsc):
-        raise_data_abort(c, i.pc, va, fsc, False)
+        raise_data_abort(c, i.pc, va, fsc, wnr)
         return False
     if not phys_read(c, pa, size, out):
-        raise_data_abort(c, i.pc, va, FSC_EXTERNAL, False)
+        raise_data_abort(c, i.pc, va, FSC_EXTERNAL, wnr)
         return False
     return True
 
@@ -227,6 +229,9 @@ cdef bint mem_probe_write(CPU* c, Insn* i, uint64_t va, uint32_t size) noexcept 
         return False
     if not translate_va(c, va + size - 1, ACC_WRITE, 0, &pa, &fsc):
         raise_data_abort(c, i.pc, va + size - 1, fsc, True)
+        return False
+    if not ram_contains(c.mach, pa, 1) and find_mmio(c.mach, pa) == NULL:
+        raise_data_abort(c, i.pc, va + size - 1, FSC_EXTERNAL, True)     # nothing answers there
         return False
     return True
 

@@ -41,6 +41,7 @@ cdef struct PL011:
     uint8_t rx_fifo[UART_FIFO_DEPTH]
     uint32_t rx_head, rx_count
     uint32_t irq_level          # the line to the interrupt controller
+    bint irq_driven             # the guest has written IMSC: it reads on the RX interrupt
     int irq_spi                 # its interrupt number there, -1 when not wired
     void* gic
     # The library's input (Core.queue_uart_input): moved into the FIFO as the guest makes
@@ -61,8 +62,18 @@ cdef void pl011_update_irq(PL011* u) noexcept nogil:
 
 
 cdef bint pl011_rx_ready(PL011* u) noexcept nogil:
-    # The host holds its bytes until the guest has enabled reception and has room for them.
-    return (u.cr & CR_UARTEN) and (u.cr & CR_RXE) and u.rx_count < pl011_rx_capacity(u)
+    # The host holds its bytes until the guest listens and has room for them. A guest that polls
+    # (never touches IMSC) listens once reception is enabled. A guest that reads on the receive
+    # interrupt listens only while that interrupt is unmasked and enabled at the GIC: Linux
+    # empties the FIFO and throws the bytes away each time it opens the port, before it unmasks
+    # the interrupt (with reception already enabled), and would lose what came in earlier.
+    if not ((u.cr & CR_UARTEN) and (u.cr & CR_RXE)) or u.rx_count >= pl011_rx_capacity(u):
+        return False
+    if not u.irq_driven:
+        return True
+    if not (u.imsc & (INT_RX | INT_RT)):
+        return False
+    return u.gic == NULL or u.irq_spi < 0 or gic_bit((<GIC*>u.gic).enabled, 32 + u.irq_spi)
 
 
 cdef void pl011_rx_push(PL011* u, uint8_t ch) noexcept nogil:
@@ -173,6 +184,7 @@ cdef bint pl011_write(void* dev, uint64_t off, uint32_t size, uint64_t val) noex
         u.ifls = v
     elif off == UART_IMSC:
         u.imsc = v
+        u.irq_driven = True
     elif off == UART_ICR:
         u.ris &= ~v
     elif off == UART_DMACR:

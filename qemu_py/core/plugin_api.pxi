@@ -518,6 +518,7 @@ cdef inline Access* pl_hwaddr_access(const qemu_plugin_hwaddr* h) noexcept nogil
     # The only hwaddr there is: the access being reported (a stale one reads the current).
     if h == NULL or <const void*>h != <const void*>&g_rt.acc:
         return NULL
+    pl_access_physical(&g_rt.acc)
     return &g_rt.acc
 
 cdef public c_bool qemu_plugin_hwaddr_is_io(const qemu_plugin_hwaddr* haddr) noexcept nogil:
@@ -672,7 +673,7 @@ cdef int pl_phys_debug(Mach* m, uint64_t pa, uint8_t* data, size_t n, bint store
     if ram_contains(m, pa, n):
         if store:
             if m.code_pages[(pa - m.ram_base) >> PAGE_BITS]:
-                tb_flush(m)                 # changed code is translated afresh
+                tb_invalidate_range(m, pa, n)       # changed code is translated afresh
             memcpy(m.ram + (pa - m.ram_base), data, n)
         else:
             memcpy(data, m.ram + (pa - m.ram_base), n)

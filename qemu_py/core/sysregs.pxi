@@ -128,51 +128,57 @@ cdef uint64_t* sysreg_storage(CPU* c, uint32_t key) noexcept nogil:
     return NULL
 
 
-cdef int sysreg_el0_timer_access(CPU* c, uint32_t key) noexcept nogil:
-    # The counter and timer registers at EL0: 1 allowed, 0 trapped to EL1 (CNTKCTL_EL1),
-    # -1 not a timer register.
-    cdef uint64_t k = c.cntkctl_el1
-    if key == SR_CNTPCT_EL0:
-        return (k >> 0) & 1
-    if key == SR_CNTVCT_EL0:
-        return (k >> 1) & 1
-    if key == SR_CNTFRQ_EL0:
-        return 1 if k & 3 else 0
-    if key == SR_CNTV_TVAL_EL0 or key == SR_CNTV_CTL_EL0 or key == SR_CNTV_CVAL_EL0:
-        return (k >> 8) & 1
-    if key == SR_CNTP_TVAL_EL0 or key == SR_CNTP_CTL_EL0 or key == SR_CNTP_CVAL_EL0:
-        return (k >> 9) & 1
-    return -1
+# How EL0 may use a system register: allowed, trapped to EL1 (EC 0x18, when an EL1 control bit
+# withholds an EL0-accessible register) or UNDEFINED (registers EL0 can never reach).
+cdef enum:
+    EL0_UNDEF = -1
+    EL0_TRAP = 0
+    EL0_OK = 1
+
+
+cdef inline int el0_if(bint allowed) noexcept nogil:
+    return EL0_OK if allowed else EL0_TRAP
 
 
 cdef int sysreg_el0_access(CPU* c, uint32_t key, bint write) noexcept nogil:
-    # The other registers EL0 may name: 1 allowed, 0 trapped to EL1 (SCTLR_EL1.UMA/UCT),
-    # -1 UNDEFINED.
+    cdef uint64_t k = c.cntkctl_el1
     if key == SR_NZCV or key == SR_FPCR or key == SR_FPSR or key == SR_TPIDR_EL0:
-        return 1
+        return EL0_OK
     if key == SR_DAIF:
-        return 1 if c.sctlr_el1 & SCTLR_UMA else 0
+        return el0_if(c.sctlr_el1 & SCTLR_UMA)
     if key == SR_TPIDRRO_EL0 or key == SR_DCZID_EL0:
-        return -1 if write else 1
+        return EL0_UNDEF if write else EL0_OK
     if key == SR_CTR_EL0:
-        return -1 if write else (1 if c.sctlr_el1 & SCTLR_UCT else 0)
-    return -1
+        return EL0_UNDEF if write else el0_if(c.sctlr_el1 & SCTLR_UCT)
+    # The counter and timers, as CNTKCTL_EL1 allows.
+    if key == SR_CNTPCT_EL0:
+        return EL0_UNDEF if write else el0_if(k & 1)
+    if key == SR_CNTVCT_EL0:
+        return EL0_UNDEF if write else el0_if(k & 2)
+    if key == SR_CNTFRQ_EL0:
+        return EL0_UNDEF if write else el0_if(k & 3)
+    if key == SR_CNTV_TVAL_EL0 or key == SR_CNTV_CTL_EL0 or key == SR_CNTV_CVAL_EL0:
+        return el0_if(k & (1 << 8))
+    if key == SR_CNTP_TVAL_EL0 or key == SR_CNTP_CTL_EL0 or key == SR_CNTP_CVAL_EL0:
+        return el0_if(k & (1 << 9))
+    return EL0_UNDEF
+
+
+cdef int sysreg_el0_check(CPU* c, Insn* i, uint32_t key, bint write) noexcept nogil:
+    # NEXT when EL0 may go on, else the exception taken.
+    cdef int access = sysreg_el0_access(c, key, write)
+    if access == EL0_OK:
+        return NEXT
+    if access == EL0_TRAP:
+        return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
+    return raise_undef(c, i)
 
 
 cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogil:
     cdef uint64_t* field
     cdef uint32_t op0 = key >> 14
-    cdef int t
-    if c.el == 0:
-        t = sysreg_el0_timer_access(c, key)
-        if t == 0:
-            return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
-        if t < 0:
-            t = sysreg_el0_access(c, key, False)
-            if t == 0:
-                return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
-            if t < 0:
-                return raise_undef(c, i)
+    if c.el == 0 and sysreg_el0_check(c, i, key, False) != NEXT:
+        return FAULT
     if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
         return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
@@ -230,17 +236,8 @@ cdef int sysreg_read(CPU* c, Insn* i, uint32_t key, uint64_t* out) noexcept nogi
 
 cdef int sysreg_write(CPU* c, Insn* i, uint32_t key, uint64_t v) noexcept nogil:
     cdef uint64_t* field
-    cdef int t
-    if c.el == 0:
-        t = sysreg_el0_timer_access(c, key)
-        if t == 0 or (t == 1 and (key == SR_CNTPCT_EL0 or key == SR_CNTVCT_EL0 or key == SR_CNTFRQ_EL0)):
-            return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i)) if t == 0 else raise_undef(c, i)
-        if t < 0:
-            t = sysreg_el0_access(c, key, True)
-            if t == 0:
-                return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
-            if t < 0:
-                return raise_undef(c, i)
+    if c.el == 0 and sysreg_el0_check(c, i, key, True) != NEXT:
+        return FAULT
     if (key == SR_FPCR or key == SR_FPSR) and not cpu_fp_enabled(c):
         return raise_fp_access(c, i)
     field = sysreg_storage(c, key)
@@ -283,7 +280,9 @@ cdef inline bint sys_is_tlbi(uint32_t key) noexcept nogil:
     return ((key >> 7) & 0xf) == 8
 
 cdef bint sys_op_ends_block(uint32_t key) noexcept nogil:
-    return sys_is_tlbi(key) or ((key >> 7) & 0xf) == 7 and ((key >> 3) & 0xf) in (1, 5, 8)
+    # TLB maintenance and address translation end the block, as in QEMU; cache maintenance
+    # (DC, IC) does not.
+    return sys_is_tlbi(key) or ((key >> 7) & 0xf) == 7 and ((key >> 3) & 0xf) == 8
 
 
 cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:
@@ -320,12 +319,12 @@ cdef int sys_op(CPU* c, Insn* i, uint32_t key, uint64_t arg) noexcept nogil:
                        or crm == 14):
         # Instruction and data cache maintenance: our caches are always coherent. IC
         # invalidation needs nothing either: stores to translated code drop it already.
-        # EL0 may use the op1 = 3 ones (DC CVAU/CVAC/CVAP/CIVAC, IC IVAU) when SCTLR_EL1.UCI
-        # lets it; otherwise they trap to EL1.
-        if c.el == 0 and op1 != 3:
-            return raise_undef(c, i)
-        if c.el == 0 and not (c.sctlr_el1 & SCTLR_UCI):
-            return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
+        # At EL0 only the op1=3 forms exist, and SCTLR_EL1.UCI lets them run or traps them.
+        if c.el == 0:
+            if op1 != 3 or crm == 6 or crm == 1 or crm == 5 and op2 == 0:
+                return raise_undef(c, i)
+            if not (c.sctlr_el1 & SCTLR_UCI):
+                return raise_sync(c, i, EC_SYSREG, sysreg_trap_iss(i))
     else:
         return raise_undef(c, i)
     if ends:

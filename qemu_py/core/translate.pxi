@@ -26,6 +26,7 @@ cdef void tb_flush(Mach* m) noexcept nogil:
         m.tb_hash[k] = NULL
     m.tb_count = 0
     memset(m.code_pages, 0, m.ram_size >> PAGE_BITS)
+    memset(m.page_tbs, 0, (m.ram_size >> PAGE_BITS) * sizeof(TB*))
     for k in range(m.ncpus):
         memset(m.cpus[k].jmp_cache, 0, sizeof(m.cpus[k].jmp_cache))
         # Write tags of code pages were withheld; refill them on next use.
@@ -41,6 +42,40 @@ cdef void tb_reap(Mach* m) noexcept nogil:
         nxt = tb.hash_next
         free(tb)
         tb = nxt
+
+
+cdef void tb_invalidate_range(Mach* m, uint64_t pa, uint64_t size) noexcept nogil:
+    # Bytes [pa, pa + size) of one RAM page holding translated code changed: drop the blocks
+    # translated from those bytes (and only those, as QEMU does), to be freed between blocks
+    # like a flush's. The page stops being a code page when no block of it is left.
+    cdef uint64_t page = (pa - m.ram_base) >> PAGE_BITS
+    cdef TB** prev = &m.page_tbs[page]
+    cdef TB* tb = prev[0]
+    cdef TB* nxt
+    cdef TB** link
+    cdef uint32_t k, idx
+    while tb != NULL:
+        nxt = tb.page_next
+        if tb.phys_pc >= pa + size or tb.phys_pc + 4 * <uint64_t>tb.n_insns <= pa:
+            prev = &tb.page_next            # not overlapping: keep it
+            tb = nxt
+            continue
+        prev[0] = nxt
+        link = &m.tb_hash[tb_hash_index(tb.phys_pc)]
+        while link[0] != NULL and link[0] != tb:
+            link = &link[0].hash_next
+        if link[0] == tb:
+            link[0] = tb.hash_next
+        idx = (tb.pc >> 2) & (JMP_CACHE_SIZE - 1)
+        for k in range(m.ncpus):
+            if m.cpus[k].jmp_cache[idx] == tb:
+                m.cpus[k].jmp_cache[idx] = NULL
+        tb.hash_next = m.tb_dead
+        m.tb_dead = tb
+        m.tb_count -= 1
+        tb = nxt
+    if m.page_tbs[page] == NULL:
+        m.code_pages[page] = 0
 
 
 cdef void mark_code_page(Mach* m, uint64_t phys_pc) noexcept nogil:
@@ -82,6 +117,7 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
             return NULL
         tb.n_recs = n
         tb.first_rec = NULL
+        tb.plugin_fold = NULL
         tb.insns = <Insn*>(<char*>tb + sizeof(TB))
         memcpy(tb.insns, buf, n * sizeof(Insn))
     tb.pc = pc
@@ -93,6 +129,8 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
     tb.hash_next = m.tb_hash[h]
     m.tb_hash[h] = tb
     m.tb_count += 1
+    tb.page_next = m.page_tbs[(phys_pc - m.ram_base) >> PAGE_BITS]
+    m.page_tbs[(phys_pc - m.ram_base) >> PAGE_BITS] = tb
     mark_code_page(m, phys_pc)
     if m.log_mask & LOG_IN_ASM:
         log_event(m, EV_TB_TRANS, c.index, pc, phys_pc, n, 0, 0)

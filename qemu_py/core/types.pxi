@@ -84,9 +84,11 @@ cdef struct TB:
     uint32_t n_recs         # records: n_insns, plus plugin instrumentation records if any
     uint32_t is_break       # its first instruction is a breakpoint (debug.pxi)
     TB* hash_next           # chain in the physical hash table
+    TB* page_next           # chain of the blocks translated from the same RAM page
     Insn* insns             # n_recs records, allocated with the block
     uint32_t* first_rec     # instrumented blocks: record index of each instruction's first
                             # record (n_insns + 1 entries); NULL when records = instructions
+    void* plugin_fold       # inline adds to take back on leaving the block early, or NULL
 
 
 cdef struct TLBEntry:
@@ -210,6 +212,7 @@ cdef struct Mach:
     uint64_t ram_base
     uint64_t ram_size
     uint8_t* code_pages     # one byte per RAM page: 1 when translated code came from it
+    TB** page_tbs           # per RAM page, the blocks translated from it (page_next chains)
     Region regions[MAX_REGIONS]
     uint32_t nregions
     TB** tb_hash            # TB_HASH_SIZE chains, keyed by physical pc
@@ -241,3 +244,5 @@ cdef struct Mach:
 
     uint8_t uart_out[UART_OUT_SIZE]
     uint32_t uart_out_len
+    uint8_t semi_out[UART_OUT_SIZE]     # the semihosting console (QEMU sends it to stderr)
+    uint32_t semi_out_len

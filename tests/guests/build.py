@@ -20,9 +20,9 @@ BUILD_DIR = HERE / "build"
 CC = os.environ.get("GUEST_CC", "aarch64-linux-gnu-gcc")
 
 LIB_SOURCES = ("lib/start.S", "lib/vectors.S", "lib/io.c", "lib/exceptions.c")
-LIB_HEADERS = ("lib/guest.h", "lib/sys.h")
+LIB_HEADERS = ("lib/guest.h", "lib/sys.h", "lib/fp.h")
 
-# No FP/SIMD registers (the cores run without FP for now), no PIE, no libc, no stack protector,
+# No FP/SIMD registers (except in the FP guests, Guest.fp), no PIE, no libc, no stack protector,
 # strict alignment: with the MMU off every data access is to Device memory, where an unaligned
 # access faults.
 CFLAGS = ("-O2", "-g", "-ffreestanding", "-nostdlib", "-static", "-mgeneral-regs-only",
@@ -31,6 +31,9 @@ CFLAGS = ("-O2", "-g", "-ffreestanding", "-nostdlib", "-static", "-mgeneral-regs
           "-Wno-unused-parameter", "-Werror", "-Wl,--build-id=none")
 
 BOTH_CPUS = ("cortex-a57", "max")
+# The FP/SIMD guests (issue 4) are built twice: scalar code and what the vectoriser makes.
+FP_BUILDS = (("o2", ("-O2",)), ("o3", ("-O3", "-ftree-vectorize")))
+FP_BENCH_CFLAGS = ("-O3", "-ftree-vectorize", "-fno-math-errno")
 SYS = ("lib/sys.c", "lib/sys.S")
 
 
@@ -45,10 +48,19 @@ class Guest:
     what: str = ""
     last_line: str = ""                    # what it prints last when it ran to the end
     smp: int = 1                           # vCPUs (-smp)
+    fp: bool = False                       # may use FP/SIMD registers (no -mgeneral-regs-only)
 
     def __post_init__(self):
         if not self.last_line:
             object.__setattr__(self, "last_line", f"{self.name}: done")
+
+
+def fp_guests(name: str, sources: Tuple[str, ...], what: str, cflags: Tuple[str, ...] = (),
+              **kw) -> Tuple[Guest, ...]:
+    """An FP/SIMD guest as fp_<name>_o2 and fp_<name>_o3 (FP_BUILDS); it ends with "<name>: done"."""
+    return tuple(Guest(f"fp_{name}_{tag}", sources, fp=True, cflags=opt + cflags,
+                       what=f"{what} ({' '.join(opt)})", last_line=f"{name}: done", **kw)
+                 for tag, opt in FP_BUILDS)
 
 
 GUESTS: Dict[str, Guest] = {g.name: g for g in (
@@ -86,6 +98,21 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
     Guest("gic", ("gic.c",) + SYS, what="GICv2 registers, SPIs, enables, priorities, BPR, SGIs, PL011 irq"),
     Guest("smp", ("smp.c",) + SYS, smp=4,
           what="PSCI CPU_ON/OFF/AFFINITY_INFO, SGIs between 4 vCPUs, spinlock and LDXR/STXR counter"),
+    # FP/SIMD guests (issue 4): C kernels built scalar and vectorised, bit-exact output.
+    *fp_guests("matmul", ("fp_matmul.c",),
+               "double/float matrix multiply in 4 orders, every rounding mode, FZ, DN, specials"),
+    *fp_guests("fft", ("fp_fft.c",), "radix-2 FFT double/float, inverse, FFT convolution",
+               cflags=("-fno-math-errno",)),
+    *fp_guests("mandel", ("fp_mandel.c",), "Mandelbrot/Julia: escape loops, ASCII art, branch-free"),
+    *fp_guests("dtoa", ("fp_dtoa.c",), "exact double-to-string (shortest, %.16e, exact), FP printer,"
+               " fast-path reading, FRINT/FCVT in each rounding mode", cflags=("-fno-math-errno",)),
+    *fp_guests("string", ("fp_string.c",) + SYS, "memcpy/memset/strlen/memchr/memcmp in C and SIMD"
+               " intrinsics, all lengths and alignments, MMU on", cflags=("-mno-strict-align",)),
+    *fp_guests("neon", ("fp_neon.c",) + SYS, "SIMD intrinsics: FRECPE/FRSQRTE and steps, half"
+               " precision and AHP, fixed point, Q15 FIR (QC), lanes, reductions",
+               cflags=("-mno-strict-align", "-fno-math-errno")),
+    Guest("fp_bench", ("fp_bench.c",), fp=True, cflags=FP_BENCH_CFLAGS,
+          what="benchmarks/run.py --workload fp at SCALE=1: matmul, FFT, Mandelbrot"),
 )}
 
 
@@ -99,12 +126,14 @@ def _key(sources: Sequence[Path], flags: Sequence[str]) -> str:
 
 
 def build_elf(name: str, sources: Sequence[str], library: bool = True,
-              cflags: Sequence[str] = (), out_dir: Path = BUILD_DIR) -> Path:
+              cflags: Sequence[str] = (), out_dir: Path = BUILD_DIR, fp: bool = False) -> Path:
     """Compile and link `sources` (relative to tests/guests/) into out_dir/name.elf, unless an
-    up-to-date build is already there. Raises RuntimeError with the compiler's message."""
+    up-to-date build is already there; `fp` lets the compiler use the FP/SIMD registers.
+    Raises RuntimeError with the compiler's message."""
     srcs = [HERE / s for s in sources]
     inputs = list(srcs) + [HERE / "guest.ld"]
-    flags = list(CFLAGS) + list(cflags) + ["-T", str(HERE / "guest.ld")]
+    base = [f for f in CFLAGS if not (fp and f == "-mgeneral-regs-only")]
+    flags = base + list(cflags) + ["-T", str(HERE / "guest.ld")]
     if library:
         srcs += [HERE / s for s in LIB_SOURCES]
         inputs += [HERE / s for s in LIB_SOURCES + LIB_HEADERS]
@@ -130,7 +159,7 @@ def build_elf(name: str, sources: Sequence[str], library: bool = True,
 
 def build(name: str) -> Path:
     g = GUESTS[name]
-    return build_elf(g.name, g.sources, g.library, g.cflags)
+    return build_elf(g.name, g.sources, g.library, g.cflags, fp=g.fp)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

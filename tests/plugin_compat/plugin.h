@@ -8,6 +8,14 @@
  *     cc -shared -fPIC -I tests/plugin_compat plugins/insn.c -o libinsn-v1.so
  * Only a test aid: version 1 has no per-vCPU inline operations, so the inline forms count all
  * vCPUs in vCPU 0's slot (totals are right, per-vCPU lines are not), and memory values read 0.
+ *
+ * Memory accesses: QEMU 7.2 splits some accesses that QEMU 10.2 (the API qemu_py implements)
+ * makes as one: a general-register pair (LDP/STP/LDPSW/LDNP/STNP; LDXP/STXP/CASP of X registers:
+ * two accesses each way, one since 8.1) and a Q register (LDR/STR/LDP/STP Q: two 8-byte halves
+ * each). For those instructions the
+ * memory callbacks and inline operations registered here act on the first piece of each group,
+ * so the reference counts accesses as 10.2 does (for guests whose pair accesses do not fault
+ * half-way).
  */
 #ifndef QEMU_PY_PLUGIN_COMPAT_V1_H
 #define QEMU_PY_PLUGIN_COMPAT_V1_H
@@ -73,10 +81,9 @@ void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
                                             enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
                                                 enum qemu_plugin_op op, void *ptr, uint64_t imm);
-void qemu_plugin_register_vcpu_mem_cb(struct qemu_plugin_insn *insn,
-                                      qemu_plugin_vcpu_mem_cb_t cb,
-                                      enum qemu_plugin_cb_flags flags,
-                                      enum qemu_plugin_mem_rw rw, void *userdata);
+void qemu_py_v1_mem_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_mem_cb_t cb,
+                       enum qemu_plugin_cb_flags flags, enum qemu_plugin_mem_rw rw,
+                       void *userdata) __asm__("qemu_plugin_register_vcpu_mem_cb");
 void qemu_plugin_register_vcpu_mem_inline(struct qemu_plugin_insn *insn,
                                           enum qemu_plugin_mem_rw rw, enum qemu_plugin_op op,
                                           void *ptr, uint64_t imm);
@@ -197,14 +204,91 @@ static inline void qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
     qemu_plugin_register_vcpu_insn_exec_inline(insn, op, qemu_py_compat_slot(e, 0), imm);
 }
 
+/* How many of QEMU 7.2's accesses make one of QEMU 10.2's for this instruction. */
+static inline unsigned qemu_py_compat_pieces(struct qemu_plugin_insn *insn)
+{
+    uint32_t raw;
+    memcpy(&raw, qemu_py_v1_insn_data(insn), 4);
+    unsigned size = raw >> 30, v = (raw >> 26) & 1, opc = (raw >> 22) & 3;
+    if (((raw >> 27) & 7) == 5) {                       /* load/store pair */
+        return !v || size == 2 ? 2 : 1;
+    }
+    if (((raw >> 27) & 7) == 7 && v && size == 0 && opc >= 2) {
+        return 2;                                       /* LDR/STR Q, every form */
+    }
+    if (((raw >> 27) & 7) == 3 && ((raw >> 24) & 3) == 0 && v && size == 2) {
+        return 2;                                       /* LDR Q (literal) */
+    }
+    if (((raw >> 24) & 0x3f) == 0x08 && (raw >> 30) & 1 && !((raw >> 23) & 1) && (raw >> 21) & 1) {
+        return 2;                                       /* LDXP/STXP/CASP of X registers */
+    }
+    return 1;
+}
+
+/* A memory callback or inline add acting on the first of each group of pieces. */
+typedef struct {
+    qemu_plugin_vcpu_mem_cb_t cb;
+    void *userdata;
+    uint64_t *slot;
+    uint64_t imm;
+    unsigned pieces;
+    unsigned seen;
+} QemuPyCompatGroup;
+
+static inline void qemu_py_compat_group_cb(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
+                                           uint64_t vaddr, void *userdata)
+{
+    QemuPyCompatGroup *g = (QemuPyCompatGroup *)userdata;
+    if (g->seen++ % g->pieces) {
+        return;
+    }
+    if (g->cb) {
+        g->cb(vcpu_index, info, vaddr, g->userdata);
+    } else {
+        *g->slot += g->imm;
+    }
+}
+
+static inline QemuPyCompatGroup *qemu_py_compat_group(unsigned pieces)
+{
+    QemuPyCompatGroup *g = calloc(1, sizeof(*g));
+    g->pieces = pieces;
+    return g;
+}
+
+static inline void qemu_py_compat_mem_cb(struct qemu_plugin_insn *insn,
+                                         qemu_plugin_vcpu_mem_cb_t cb,
+                                         enum qemu_plugin_cb_flags flags,
+                                         enum qemu_plugin_mem_rw rw, void *userdata)
+{
+    unsigned pieces = qemu_py_compat_pieces(insn);
+    if (pieces == 1) {
+        qemu_py_v1_mem_cb(insn, cb, flags, rw, userdata);
+        return;
+    }
+    QemuPyCompatGroup *g = qemu_py_compat_group(pieces);
+    g->cb = cb;
+    g->userdata = userdata;
+    qemu_py_v1_mem_cb(insn, qemu_py_compat_group_cb, flags, rw, g);
+}
+#define qemu_plugin_register_vcpu_mem_cb qemu_py_compat_mem_cb
+
 static inline void qemu_plugin_register_vcpu_mem_inline_per_vcpu(
     struct qemu_plugin_insn *insn, enum qemu_plugin_mem_rw rw, enum qemu_plugin_op op,
     qemu_plugin_u64 e, uint64_t imm)
 {
+    unsigned pieces = qemu_py_compat_pieces(insn);
     if (op != QEMU_PLUGIN_INLINE_ADD_U64) {
         abort();
     }
-    qemu_plugin_register_vcpu_mem_inline(insn, rw, op, qemu_py_compat_slot(e, 0), imm);
+    if (pieces == 1) {
+        qemu_plugin_register_vcpu_mem_inline(insn, rw, op, qemu_py_compat_slot(e, 0), imm);
+        return;
+    }
+    QemuPyCompatGroup *g = qemu_py_compat_group(pieces);
+    g->slot = qemu_py_compat_slot(e, 0);
+    g->imm = imm;
+    qemu_py_v1_mem_cb(insn, qemu_py_compat_group_cb, QEMU_PLUGIN_CB_NO_REGS, rw, g);
 }
 
 static inline size_t qemu_py_compat_insn_data(const struct qemu_plugin_insn *insn, void *dest,

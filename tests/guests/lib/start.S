@@ -1,5 +1,6 @@
-// Boot: entered at EL1 with the MMU off. Set the stack and the vector table, clear .bss,
-// run main, then power the machine off through PSCI.
+// Boot: entered at EL1 with the MMU off. Set the stack and the vector table, let FP/SIMD run
+// (CPACR_EL1 resets with it trapped), clear .bss, run main, then power the machine off
+// through PSCI.
 
     .section .text.boot, "ax"
     .global _start
@@ -10,6 +11,8 @@ _start:
     adrp    x0, vectors
     add     x0, x0, :lo12:vectors
     msr     vbar_el1, x0
+    mov     x0, #(3 << 20)              // CPACR_EL1.FPEN = 0b11: no FP/SIMD traps at EL0/EL1
+    msr     cpacr_el1, x0
     isb
     adrp    x0, __bss_start
     add     x0, x0, :lo12:__bss_start

@@ -346,7 +346,7 @@ cdef struct PluginRT:
     Pending pend
     CasSeen cas
     # scoreboards by handle
-    Scoreboard** sb
+    Scoreboard* sb          # by handle index; data NULL once freed
     uint32_t nsb
     uint32_t sb_cap
     uint8_t** sb_dead
@@ -625,10 +625,10 @@ cdef inline Scoreboard* pl_sb_lookup(const qemu_plugin_scoreboard* h, const char
     # Handles are (index + 1) * 16, never pointers, so a stale or foreign one is caught.
     cdef uintptr_t v = <uintptr_t>h
     cdef uintptr_t idx = (v >> 4) - 1
-    if v & 15 or v == 0 or idx >= g_rt.nsb or g_rt.sb[idx] == NULL:
+    if v & 15 or v == 0 or idx >= g_rt.nsb or g_rt.sb[idx].data == NULL:
         plugin_fatal(fn, "not a live scoreboard")
         return NULL
-    return g_rt.sb[idx]
+    return &g_rt.sb[idx]
 
 
 cdef inline uint8_t* pl_sb_slot(qemu_plugin_u64 entry, unsigned int vcpu,
@@ -637,8 +637,8 @@ cdef inline uint8_t* pl_sb_slot(qemu_plugin_u64 entry, unsigned int vcpu,
     cdef uintptr_t idx = (<uintptr_t>entry.score >> 4) - 1
     cdef Scoreboard* sb
     if idx < g_rt.nsb and vcpu < g_rt.nvcpus_max:
-        sb = g_rt.sb[idx]
-        if sb != NULL and entry.offset + 8 <= sb.elem_size:
+        sb = &g_rt.sb[idx]
+        if sb.data != NULL and entry.offset + 8 <= sb.elem_size:
             return sb.data + vcpu * sb.elem_size + entry.offset
     return pl_sb_slot_misuse(entry, vcpu, fn)
 
@@ -893,7 +893,7 @@ cdef inline void pl_host_store(size_t p, uint32_t size, uint64_t v) noexcept nog
         memcpy(<void*>p, &v, 1)
 
 
-cdef inline bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+cdef bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                                  uint64_t* out) noexcept nogil:
     # The slow path while the instruction's accesses are watched: the real access through the
     # real TLB set, then the report. A fault leaves the set as the exception made it.
@@ -903,7 +903,7 @@ cdef inline bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, ui
     e = tlb_entry(c, va, flags)
     if e.tag_read == (va & (PAGE_MASK | (size - 1))):
         out[0] = pl_host_load(<size_t>va + e.addend, size)
-    elif not mem_read_slow(c, i, va, size, flags, out):
+    elif not mem_read_miss(c, i, va, size, flags, out):
         return False
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
@@ -911,7 +911,7 @@ cdef inline bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, ui
     return True
 
 
-cdef inline bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+cdef bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                                   uint64_t val) noexcept nogil:
     cdef TLBEntry* e
     c.tlb_idx = c.el
@@ -919,7 +919,7 @@ cdef inline bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, u
     e = tlb_entry(c, va, flags)
     if e.tag_write == (va & (PAGE_MASK | (size - 1))):
         pl_host_store(<size_t>va + e.addend, size, val)
-    elif not mem_write_slow(c, i, va, size, flags, val):
+    elif not mem_write_miss(c, i, va, size, flags, val):
         return False
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH

@@ -732,16 +732,18 @@ cdef inline int plugin_mem_insn(CPU* c, MemInstr* mi) noexcept nogil:
     # takes the slow path, which reports it; then back (an exception has already done that).
     cdef int res
     g_rt.mem = mi
-    g_rt.pend.len = 0
-    g_rt.cas.read_len = 0
-    g_rt.cas.wrote = 0
+    if mi.unit:
+        g_rt.pend.len = 0
+    if mi.flags & MI_CAS:
+        g_rt.cas.read_len = 0
+        g_rt.cas.wrote = 0
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
     res = dispatch(c, &mi.insn)
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
-    if res != FAULT:
-        if g_rt.pend.len:
+    if res != FAULT and (mi.unit or mi.flags & MI_CAS):
+        if mi.unit and g_rt.pend.len:
             pl_mem_report_pending(c, &mi.insn)
         if mi.flags & MI_CAS and g_rt.cas.read_len and not g_rt.cas.wrote:
             pl_mem_report_cas_write(c, &mi.insn)
@@ -781,8 +783,8 @@ cdef inline void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint
             pl_mem_callback(c, i, e, va, size, lo, hi, store, unpriv)
 
 
-cdef void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint32_t size, uint64_t lo,
-                          uint64_t hi, bint store, bint unpriv) noexcept nogil:
+cdef inline void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint32_t size,
+                                 uint64_t lo, uint64_t hi, bint store, bint unpriv) noexcept nogil:
     # Memory callbacks run from the interpreter, never inside another callback.
     g_rt.acc.info = pl_size_shift(size) | ((QEMU_PLUGIN_MEM_W if store else QEMU_PLUGIN_MEM_R) << 16)
     if g_rt.mem.flags & MI_SIGN and not store and g_rt.mem.unit == 0:
@@ -893,7 +895,7 @@ cdef inline void pl_host_store(size_t p, uint32_t size, uint64_t v) noexcept nog
         memcpy(<void*>p, &v, 1)
 
 
-cdef bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+cdef inline bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                                  uint64_t* out) noexcept nogil:
     # The slow path while the instruction's accesses are watched: the real access through the
     # real TLB set, then the report. A fault leaves the set as the exception made it.
@@ -911,7 +913,7 @@ cdef bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t 
     return True
 
 
-cdef bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+cdef inline bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                                   uint64_t val) noexcept nogil:
     cdef TLBEntry* e
     c.tlb_idx = c.el

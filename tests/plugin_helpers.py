@@ -44,7 +44,8 @@ def build_asm_guest(name: str, out_dir: Path) -> Path:
             pytest.fail(f"{tool} not found: the test command installs binutils-aarch64-linux-gnu")
     obj = out_dir / f"{name}.o"
     elf = out_dir / f"{name}.elf"
-    subprocess.run([GUEST_AS, str(ASM_GUESTS / f"{name}.S"), "-o", str(obj)], check=True)
+    subprocess.run([GUEST_AS, "-march=armv8.1-a", str(ASM_GUESTS / f"{name}.S"), "-o", str(obj)],
+                   check=True)
     subprocess.run([GUEST_LD, "-Ttext=0x40080000", str(obj), "-o", str(elf)], check=True)
     return elf
 
@@ -102,3 +103,25 @@ def report_lines(proc) -> list:
     """The plugin report lines a run printed on stderr (qemu_py's own lines left out)."""
     return [line for line in proc.stderr.decode(errors="replace").splitlines()
             if not line.startswith("qemu-py-system: ")]
+
+
+def glib_flags():
+    """(cflags, libs) for glib, or skip the test without glib's headers."""
+    if shutil.which("pkg-config") is None:
+        pytest.skip("pkg-config not found")
+    res = subprocess.run(["pkg-config", "--cflags", "--libs", "glib-2.0"], capture_output=True,
+                         text=True)
+    if res.returncode != 0:
+        pytest.skip("glib's headers are not installed (apt-get install libglib2.0-dev)")
+    return res.stdout.split()
+
+
+def build_glib_plugin(source: Path, out: Path) -> Path:
+    """A plugin written as for QEMU: qemu-plugin.h, glib's flags, linked with glib."""
+    flags = glib_flags()
+    cmd = [CC, "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{INCLUDE}",
+           str(source), "-o", str(out), *flags]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        pytest.fail(f"building {source.name} failed:\n{' '.join(cmd)}\n{res.stderr}")
+    return out

@@ -333,10 +333,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_PLUGIN_CB(c, i)
     elif op == OP_PLUGIN_COND_CB:
         return op_PLUGIN_COND_CB(c, i)
-    elif op == OP_PLUGIN_MEM_OFF:
-        return op_PLUGIN_MEM_OFF(c, i)
-    elif op == OP_PLUGIN_MEM_ON:
-        return op_PLUGIN_MEM_ON(c, i)
+    elif op == OP_PLUGIN_MEM:
+        return op_PLUGIN_MEM(c, i)
     elif op == OP_PLUGIN_STORE:
         return op_PLUGIN_STORE(c, i)
     elif op == OP_PMULL:

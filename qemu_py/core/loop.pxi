@@ -39,11 +39,14 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
                 n = tb.first_rec[n]
         k = 0
         res = NEXT
-        while k < n:
-            res = dispatch(c, &insns[k])
-            k += 1
-            if res != NEXT:
-                break
+        if tb.first_rec == NULL:
+            while k < n:
+                res = dispatch(c, &insns[k])
+                k += 1
+                if res != NEXT:
+                    break
+        else:
+            res = plugin_run_records(c, tb, n, &k)    # a block with instrumentation records
         # Completed instructions, from the pc of the last record run: plugin records carry the
         # pc of the instruction they belong to and precede it, so they never count.
         done = <uint32_t>((insns[k - 1].pc - tb.pc) >> 2)

@@ -518,6 +518,7 @@ cdef inline Access* pl_hwaddr_access(const qemu_plugin_hwaddr* h) noexcept nogil
     # The only hwaddr there is: the access being reported (a stale one reads the current).
     if h == NULL or <const void*>h != <const void*>&g_rt.acc:
         return NULL
+    pl_access_physical(&g_rt.acc)
     return &g_rt.acc
 
 cdef public c_bool qemu_plugin_hwaddr_is_io(const qemu_plugin_hwaddr* haddr) noexcept nogil:

@@ -210,6 +210,19 @@ cdef enum:
     RK_INLINE = 2
     RK_MEM_CB = 3
     RK_MEM_INLINE = 4
+    RK_FOLDED = 5           # an instruction's inline add moved to the block start
+
+# Inline adds of a block's instructions folded into one add per slot at the block start
+# (TB.plugin_fold): taken back on leaving the block early, from suffix[j] = what the
+# instructions after j added.
+cdef struct FoldGroup:
+    uint8_t* base
+    size_t stride
+    uint64_t* suffix        # n entries
+
+cdef struct Fold:
+    uint32_t ngroups
+    FoldGroup g[1]          # ngroups entries follow
 
 cdef struct PReq:
     uint32_t target         # 0: the block, 1 + j: instruction j
@@ -259,15 +272,20 @@ cdef struct MemInstr:
     uint32_t unit           # QEMU's access size when the core splits it (pairs, Q): 0 = none
     uint32_t flags          # MI_SIGN: sign-extending load; MI_CAS: compare and swap
     uint32_t raw            # the instruction's encoding
+    Insn insn               # the instruction itself (the PLUGIN_MEM record runs it)
     MemEntry e[1]           # n entries follow
 
-# The access being reported (what a memory callback may ask about).
+# The access being reported (what a memory callback may ask about). Its physical side is
+# worked out when a callback asks for it (qemu_plugin_get_hwaddr).
 cdef struct Access:
     uint64_t va
     uint64_t pa
     uint64_t lo, hi
     uint32_t info
     uint32_t is_io
+    uint32_t unpriv
+    uint32_t pa_known
+    CPU* cpu
     Region* region
 
 # What a compare-and-swap reported so far (QEMU reports its write even when the compare fails).
@@ -315,6 +333,7 @@ cdef struct PluginRT:
     char fatal_msg[512]
     uint32_t uninstall_in_install
     uint32_t pending_any
+    uint32_t any_folded     # some block was built with folded inline adds
     uint32_t atexit_done
     uint32_t started
     int outs_fd
@@ -396,6 +415,10 @@ cdef void pl_update_mask() noexcept nogil:
         mask |= PM_TRANS
     if g_rt.ev[EVT_DISCON_INT].n or g_rt.ev[EVT_DISCON_EXC].n or g_rt.ev[EVT_DISCON_HOST].n:
         mask |= PM_DISCON
+        if g_rt.any_folded and not (m.plugin_mask & PM_DISCON):
+            # A discontinuity callback could see a folded block's counts mid-block.
+            tb_flush(m)
+            g_rt.any_folded = 0
     if g_rt.ev[EVT_IDLE].n or g_rt.ev[EVT_RESUME].n:
         mask |= PM_IDLE
     if g_rt.ev[EVT_FLUSH].n:
@@ -608,7 +631,20 @@ cdef inline Scoreboard* pl_sb_lookup(const qemu_plugin_scoreboard* h, const char
     return g_rt.sb[idx]
 
 
-cdef uint8_t* pl_sb_slot(qemu_plugin_u64 entry, unsigned int vcpu, const char* fn) noexcept nogil:
+cdef inline uint8_t* pl_sb_slot(qemu_plugin_u64 entry, unsigned int vcpu,
+                               const char* fn) noexcept nogil:
+    # The uint64_t of vCPU `vcpu` an entry names; checked, since plugins call this often.
+    cdef uintptr_t idx = (<uintptr_t>entry.score >> 4) - 1
+    cdef Scoreboard* sb
+    if idx < g_rt.nsb and vcpu < g_rt.nvcpus_max:
+        sb = g_rt.sb[idx]
+        if sb != NULL and entry.offset + 8 <= sb.elem_size:
+            return sb.data + vcpu * sb.elem_size + entry.offset
+    return pl_sb_slot_misuse(entry, vcpu, fn)
+
+
+cdef uint8_t* pl_sb_slot_misuse(qemu_plugin_u64 entry, unsigned int vcpu,
+                                const char* fn) noexcept nogil:
     cdef Scoreboard* sb = pl_sb_lookup(entry.score, fn)
     if sb == NULL:
         return NULL
@@ -630,15 +666,19 @@ cdef void pl_sb_reap() noexcept nogil:
 
 # ---- Instrumentation records ----------------------------------------------------------------
 
-cdef void plugin_exec_cb(CPU* c, uint64_t pc, qemu_plugin_vcpu_udata_cb_t cb, void* udata,
-                         uint32_t level) noexcept nogil:
-    cdef Ctx saved
+cdef inline void plugin_exec_cb(CPU* c, uint64_t pc, qemu_plugin_vcpu_udata_cb_t cb, void* udata,
+                                uint32_t level) noexcept nogil:
+    # Instrumentation callbacks run from the interpreter, never inside another callback, so
+    # the context is simply set and cleared.
     if g_rt.fatal:
         return
-    c.pc = pc               # the callback may read the pc of its instruction
-    pl_ctx_enter(&saved, CTX_VCPU, level, c)
+    if level != QEMU_PLUGIN_CB_NO_REGS:
+        c.pc = pc           # the callback may read the pc of its instruction
+    g_rt.ctx.kind = CTX_VCPU
+    g_rt.ctx.level = level
+    g_rt.ctx.cpu = c
     cb(c.index, udata)
-    pl_ctx_leave(&saved)
+    g_rt.ctx.kind = CTX_NONE
 
 
 cdef inline int op_PLUGIN_CB(CPU* c, Insn* i) noexcept nogil:
@@ -682,24 +722,30 @@ cdef inline int op_PLUGIN_COND_CB(CPU* c, Insn* i) noexcept nogil:
         plugin_exec_cb(c, i.pc, p.cb, p.udata, p.level)
     return NEXT
 
-cdef inline int op_PLUGIN_MEM_ON(CPU* c, Insn* i) noexcept nogil:
-    # The next instruction's accesses are reported: imm2 = its MemInstr.
-    g_rt.mem = <MemInstr*><uintptr_t>i.imm2
+cdef inline int op_PLUGIN_MEM(CPU* c, Insn* i) noexcept nogil:
+    # An instruction whose accesses are reported: imm2 = its MemInstr, which holds it.
+    return plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2)
+
+
+cdef inline int plugin_mem_insn(CPU* c, MemInstr* mi) noexcept nogil:
+    # Point the vCPU at the always-miss TLB set for the instruction, so each of its accesses
+    # takes the slow path, which reports it; then back (an exception has already done that).
+    cdef int res
+    g_rt.mem = mi
     g_rt.pend.len = 0
     g_rt.cas.read_len = 0
     g_rt.cas.wrote = 0
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
-    return NEXT
-
-cdef inline int op_PLUGIN_MEM_OFF(CPU* c, Insn* i) noexcept nogil:
-    if g_rt.pend.len:
-        pl_mem_report_pending(c, i)
-    if g_rt.mem.flags & MI_CAS and g_rt.cas.read_len and not g_rt.cas.wrote:
-        pl_mem_report_cas_write(c, i)
+    res = dispatch(c, &mi.insn)
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
-    return NEXT
+    if res != FAULT:
+        if g_rt.pend.len:
+            pl_mem_report_pending(c, &mi.insn)
+        if mi.flags & MI_CAS and g_rt.cas.read_len and not g_rt.cas.wrote:
+            pl_mem_report_cas_write(c, &mi.insn)
+    return res
 
 
 # ---- Memory accesses ------------------------------------------------------------------------
@@ -708,22 +754,14 @@ cdef inline uint32_t pl_size_shift(uint32_t size) noexcept nogil:
     return 0 if size <= 1 else (1 if size == 2 else (2 if size <= 4 else (3 if size <= 8 else 4)))
 
 
-cdef void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t lo, uint64_t hi,
-                     bint store, bint unpriv) noexcept nogil:
+cdef inline void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t lo,
+                               uint64_t hi, bint store, bint unpriv) noexcept nogil:
     # One access as QEMU reports it: inline ops and callbacks of the instruction, in order.
     cdef MemInstr* mi = g_rt.mem
     cdef uint32_t rw = QEMU_PLUGIN_MEM_W if store else QEMU_PLUGIN_MEM_R
     cdef uint32_t k
     cdef MemEntry* e
-    cdef TLBEntry* t
-    cdef Mach* m = c.mach
     cdef uint8_t* slot
-    cdef Ctx saved
-    if mi == NULL:
-        return
-    g_rt.acc.info = pl_size_shift(size) | (rw << 16)
-    if mi.flags & MI_SIGN and not store and mi.unit == 0:
-        g_rt.acc.info |= 1 << 3
     if mi.flags & MI_CAS:
         if store:
             g_rt.cas.wrote = 1
@@ -731,37 +769,56 @@ cdef void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t lo
             g_rt.cas.va = va
             g_rt.cas.read_len = size
             g_rt.cas.unpriv = unpriv
-    g_rt.acc.va = va
-    g_rt.acc.lo = lo
-    g_rt.acc.hi = hi
-    # The access just went through the real TLB set, whose entry for va holds its page.
-    t = &c.tlb[0 if unpriv else c.el][(va >> PAGE_BITS) & (TLB_SIZE - 1)]
-    g_rt.acc.pa = t.paddr | (va & (PAGE_SIZE - 1))
-    g_rt.acc.is_io = not ram_contains(m, g_rt.acc.pa, 1)
-    g_rt.acc.region = find_mmio(m, g_rt.acc.pa) if g_rt.acc.is_io else NULL
     for k in range(mi.n):
         e = &mi.e[k]
         if not (e.rw & rw):
             continue
-        if e.kind == ME_CB:
-            if g_rt.fatal:
-                continue
-            c.pc = i.pc
-            pl_ctx_enter(&saved, CTX_MEM, e.level, c)
-            e.cb(c.index, g_rt.acc.info, va, e.udata)
-            pl_ctx_leave(&saved)
-        else:
-            slot = e.base + c.index * e.stride
-            if e.kind == ME_ADD:
-                (<uint64_t*>slot)[0] += e.imm
-            else:
-                (<uint64_t*>slot)[0] = e.imm
+        if e.kind == ME_ADD:
+            (<uint64_t*>(e.base + c.index * e.stride))[0] += e.imm
+        elif e.kind == ME_STORE:
+            (<uint64_t*>(e.base + c.index * e.stride))[0] = e.imm
+        elif not g_rt.fatal:
+            pl_mem_callback(c, i, e, va, size, lo, hi, store, unpriv)
+
+
+cdef void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint32_t size, uint64_t lo,
+                          uint64_t hi, bint store, bint unpriv) noexcept nogil:
+    # Memory callbacks run from the interpreter, never inside another callback.
+    g_rt.acc.info = pl_size_shift(size) | ((QEMU_PLUGIN_MEM_W if store else QEMU_PLUGIN_MEM_R) << 16)
+    if g_rt.mem.flags & MI_SIGN and not store and g_rt.mem.unit == 0:
+        g_rt.acc.info |= 1 << 3
+    g_rt.acc.va = va
+    g_rt.acc.lo = lo
+    g_rt.acc.hi = hi
+    g_rt.acc.unpriv = unpriv
+    g_rt.acc.cpu = c
+    g_rt.acc.pa_known = 0
+    if e.level != QEMU_PLUGIN_CB_NO_REGS:
+        c.pc = i.pc
+    g_rt.ctx.kind = CTX_MEM
+    g_rt.ctx.level = e.level
+    g_rt.ctx.cpu = c
+    e.cb(c.index, g_rt.acc.info, va, e.udata)
+    g_rt.ctx.kind = CTX_NONE
 
 
 cdef void pl_mem_report_pending(CPU* c, Insn* i) noexcept nogil:
     cdef Pending p = g_rt.pend
     g_rt.pend.len = 0
     pl_mem_report(c, i, p.va, p.len, p.lo, p.hi, p.store, p.unpriv)
+
+
+cdef void pl_access_physical(Access* a) noexcept nogil:
+    # The access just went through the real TLB set, whose entry for va holds its page.
+    cdef CPU* c = a.cpu
+    cdef TLBEntry* t
+    if a.pa_known or c == NULL:
+        return
+    t = &c.tlb[0 if a.unpriv else c.el][(a.va >> PAGE_BITS) & (TLB_SIZE - 1)]
+    a.pa = t.paddr | (a.va & (PAGE_SIZE - 1))
+    a.is_io = not ram_contains(c.mach, a.pa, 1)
+    a.region = find_mmio(c.mach, a.pa) if a.is_io else NULL
+    a.pa_known = 1
 
 
 cdef void pl_mem_report_cas_write(CPU* c, Insn* i) noexcept nogil:
@@ -783,8 +840,8 @@ cdef void pl_mem_report_cas_write(CPU* c, Insn* i) noexcept nogil:
     pl_mem_report(c, i, g_rt.cas.va, n, lo, hi, True, g_rt.cas.unpriv)
 
 
-cdef void pl_mem_access_done(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t val, bint store,
-                          uint32_t flags) noexcept nogil:
+cdef inline void pl_mem_access_done(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t val,
+                                    bint store, uint32_t flags) noexcept nogil:
     # An access succeeded. Where QEMU makes one access of the pieces the core made (a register
     # pair, a Q register), gather them before reporting.
     cdef MemInstr* mi = g_rt.mem
@@ -812,13 +869,41 @@ cdef void pl_mem_access_done(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64
         pl_mem_report_pending(c, i)
 
 
-cdef bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
-                          uint64_t* out) noexcept nogil:
+cdef inline uint64_t pl_host_load(size_t p, uint32_t size) noexcept nogil:
+    cdef uint64_t v = 0
+    if size == 8:
+        memcpy(&v, <void*>p, 8)
+    elif size == 4:
+        memcpy(&v, <void*>p, 4)
+    elif size == 2:
+        memcpy(&v, <void*>p, 2)
+    else:
+        memcpy(&v, <void*>p, 1)
+    return v
+
+
+cdef inline void pl_host_store(size_t p, uint32_t size, uint64_t v) noexcept nogil:
+    if size == 8:
+        memcpy(<void*>p, &v, 8)
+    elif size == 4:
+        memcpy(<void*>p, &v, 4)
+    elif size == 2:
+        memcpy(<void*>p, &v, 2)
+    else:
+        memcpy(<void*>p, &v, 1)
+
+
+cdef inline bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                                 uint64_t* out) noexcept nogil:
     # The slow path while the instruction's accesses are watched: the real access through the
     # real TLB set, then the report. A fault leaves the set as the exception made it.
+    cdef TLBEntry* e
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
-    if not mem_read(c, i, va, size, flags, out):
+    e = tlb_entry(c, va, flags)
+    if e.tag_read == (va & (PAGE_MASK | (size - 1))):
+        out[0] = pl_host_load(<size_t>va + e.addend, size)
+    elif not mem_read_slow(c, i, va, size, flags, out):
         return False
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
@@ -826,11 +911,15 @@ cdef bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t 
     return True
 
 
-cdef bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
-                           uint64_t val) noexcept nogil:
+cdef inline bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                                  uint64_t val) noexcept nogil:
+    cdef TLBEntry* e
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
-    if not mem_write(c, i, va, size, flags, val):
+    e = tlb_entry(c, va, flags)
+    if e.tag_write == (va & (PAGE_MASK | (size - 1))):
+        pl_host_store(<size_t>va + e.addend, size, val)
+    elif not mem_write_slow(c, i, va, size, flags, val):
         return False
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
@@ -952,6 +1041,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
     cdef uint8_t is_mem[TB_MAX_INSNS]
     cdef uint8_t sign_of[TB_MAX_INSNS]
     cdef uint8_t unit_of[TB_MAX_INSNS]
+    cdef uint32_t nfold
     if g_rt.nsb_dead:
         pl_sb_reap()
     t.gen += 1
@@ -971,6 +1061,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         cb(g_rt.slots[order[k]].id, pl_trans_tb_handle())
         pl_ctx_leave(&saved)
     t.active = 0
+    nfold = pl_fold_prepare(n)
 
     # Sizes: one record per block/instruction registration, two around each watched memory
     # instruction, side data for conditional callbacks and memory instrumentation.
@@ -990,15 +1081,16 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         if req.kind == RK_MEM_CB or req.kind == RK_MEM_INLINE:
             if is_mem[req.target - 1]:
                 nmem[req.target - 1] += 1
-        else:
+        elif req.kind != RK_FOLDED:
             nrec += 1
             if req.kind == RK_COND:
                 ncond += 1
     side = ncond * sizeof(PCond)
+    if nfold:
+        side += pl_align8(sizeof(Fold) + nfold * sizeof(FoldGroup)) + nfold * n * sizeof(uint64_t)
     for j in range(n):
         if nmem[j]:
             nmem_insns += 1
-            nrec += 2
             side += pl_align8(sizeof(MemInstr) + nmem[j] * sizeof(MemEntry))
     total = pl_align8(sizeof(TB)) + nrec * sizeof(Insn) + pl_align8((n + 1) * sizeof(uint32_t)) + side
     tb = <TB*>malloc(total)
@@ -1012,7 +1104,10 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
     first = <uint32_t*>p
     p += pl_align8((n + 1) * sizeof(uint32_t))
     tb.n_recs = nrec
-    tb.first_rec = first if nrec != n else NULL
+    tb.first_rec = first        # also marks the block as instrumented (plugin_run_records)
+    tb.plugin_fold = NULL
+    if nfold:
+        tb.plugin_fold = pl_fold_build(&p, nfold, n)
     # Memory instrumentation blocks, entries in registration order.
     for j in range(n):
         if nmem[j]:
@@ -1022,6 +1117,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             mi.unit = unit_of[j]
             mi.flags = sign_of[j]
             mi.raw = buf[j].raw
+            mi.insn = buf[j]
             mis[j] = mi
     for q in range(t.nreqs):
         req = &t.reqs[q]
@@ -1037,7 +1133,8 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             mi.e[mi.n].stride = req.stride
             mi.e[mi.n].imm = req.imm
             mi.n += 1
-    # Records: the block's list, then per instruction its list, [MEM_ON], itself, [MEM_OFF].
+    # Records: the block's list, then per instruction its list and itself (wrapped in a
+    # PLUGIN_MEM record when its accesses are reported).
     r = 0
     for j in range(n):
         first[j] = r
@@ -1048,17 +1145,12 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             rec = &tb.insns[r]
             memset(rec, 0, sizeof(Insn))
             rec.pc = buf[j].pc
-            rec.op = OP_PLUGIN_MEM_ON
+            rec.raw = buf[j].raw
+            rec.op = OP_PLUGIN_MEM
             rec.imm2 = <uint64_t><uintptr_t>mis[j]
-            r += 1
-        tb.insns[r] = buf[j]
+        else:
+            tb.insns[r] = buf[j]
         r += 1
-        if mis[j] != NULL:
-            rec = &tb.insns[r]
-            memset(rec, 0, sizeof(Insn))
-            rec.pc = buf[j].pc
-            rec.op = OP_PLUGIN_MEM_OFF
-            r += 1
     first[n] = r
     free(nmem)
     free(mis)
@@ -1075,7 +1167,8 @@ cdef uint32_t pl_emit_exec_records(Insn* recs, uint32_t r, uint32_t target, uint
     cdef PCond* pc_
     for q in range(t.nreqs):
         req = &t.reqs[q]
-        if req.target != target or req.kind == RK_MEM_CB or req.kind == RK_MEM_INLINE:
+        if req.target != target or req.kind == RK_MEM_CB or req.kind == RK_MEM_INLINE \
+                or req.kind == RK_FOLDED:
             continue
         rec = &recs[r]
         memset(rec, 0, sizeof(Insn))
@@ -1146,3 +1239,119 @@ cdef void plugin_run_atexit() noexcept nogil:
 cdef void plugin_c_atexit() noexcept nogil:
     # The C library's exit handler: reports still come out when a plugin calls exit().
     plugin_run_atexit()
+
+
+cdef uint32_t pl_fold_prepare(uint32_t n) noexcept nogil:
+    """When a block's instrumentation is only inline adds (nothing reads the slots while it
+    runs), fold the instructions' adds into one add per slot at the block start: mark them
+    RK_FOLDED and append the block-level adds. Returns the number of slots (0: no folding)."""
+    cdef TransCtx* t = &g_rt.trans
+    cdef uint32_t q, r, ngroups = 0, nreqs = t.nreqs
+    cdef PReq* req
+    cdef PReq* g
+    if n < 2 or (g_rt.mach.plugin_mask & PM_DISCON):
+        return 0
+    for q in range(nreqs):
+        req = &t.reqs[q]
+        if req.kind == RK_CB or req.kind == RK_COND or req.kind == RK_MEM_CB \
+                or (req.kind == RK_INLINE and req.op != QEMU_PLUGIN_INLINE_ADD_U64):
+            return 0
+    for q in range(nreqs):
+        req = &t.reqs[q]
+        if req.kind != RK_INLINE or req.target == 0:
+            continue
+        req.kind = RK_FOLDED
+        for r in range(nreqs, t.nreqs):
+            if t.reqs[r].base == req.base and t.reqs[r].stride == req.stride:
+                t.reqs[r].imm += req.imm
+                break
+        else:
+            g = pl_trans_add(0, RK_INLINE)
+            if g == NULL:
+                return 0
+            req = &t.reqs[q]            # the array may have moved
+            g.op = QEMU_PLUGIN_INLINE_ADD_U64
+            g.base = req.base
+            g.stride = req.stride
+            g.imm = req.imm
+            ngroups += 1
+    if ngroups:
+        g_rt.any_folded = 1
+    return ngroups
+
+
+cdef Fold* pl_fold_build(char** side, uint32_t ngroups, uint32_t n) noexcept nogil:
+    # The take-back table of a folded block, in its side data.
+    cdef TransCtx* t = &g_rt.trans
+    cdef Fold* f = <Fold*>side[0]
+    cdef uint64_t* sums
+    cdef uint32_t q, k = 0, j
+    cdef PReq* req
+    side[0] += pl_align8(sizeof(Fold) + ngroups * sizeof(FoldGroup))
+    sums = <uint64_t*>side[0]
+    side[0] += ngroups * n * sizeof(uint64_t)
+    memset(sums, 0, ngroups * n * sizeof(uint64_t))
+    f.ngroups = ngroups
+    for q in range(t.nreqs):
+        req = &t.reqs[q]
+        if req.kind == RK_INLINE and req.target == 0 and q >= t.nreqs - ngroups:
+            f.g[k].base = req.base
+            f.g[k].stride = req.stride
+            f.g[k].suffix = sums + k * n
+            k += 1
+    for q in range(t.nreqs):
+        req = &t.reqs[q]
+        if req.kind != RK_FOLDED:
+            continue
+        for k in range(ngroups):
+            if f.g[k].base == req.base and f.g[k].stride == req.stride:
+                for j in range(req.target - 1):
+                    f.g[k].suffix[j] += req.imm
+                break
+    return f
+
+
+cdef int plugin_run_records(CPU* c, TB* tb, uint32_t n, uint32_t* kout) noexcept nogil:
+    """The interpreter's inner loop for an instrumented block: the plugin records run here,
+    without a call through the dispatch switch; the others as usual. Returns the last result,
+    with the number of records run in kout."""
+    cdef Insn* insns = tb.insns
+    cdef Insn* i
+    cdef uint32_t k = 0
+    cdef int res = NEXT
+    cdef uint16_t op
+    while k < n:
+        i = &insns[k]
+        k += 1
+        op = i.op
+        # The PLUGIN_* ops are consecutive (gen_dispatch numbers handlers alphabetically): one
+        # compare sends every other record to the switch.
+        if <uint16_t>(op - OP_PLUGIN_ADD) <= <uint16_t>(OP_PLUGIN_STORE - OP_PLUGIN_ADD):
+            if op == OP_PLUGIN_ADD:
+                (<uint64_t*>(<uintptr_t>i.imm2 + c.index * <uintptr_t>i.raw))[0] += <uint64_t>i.imm
+                continue
+            if op == OP_PLUGIN_CB:
+                plugin_exec_cb(c, i.pc, <qemu_plugin_vcpu_udata_cb_t><uintptr_t>i.imm2,
+                               <void*><uintptr_t>i.imm, i.cond)
+                continue
+            if op == OP_PLUGIN_MEM:
+                res = plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2)
+                if res != NEXT:
+                    break
+                continue
+        res = dispatch(c, i)
+        if res != NEXT:
+            break
+    if k < n and tb.plugin_fold != NULL:
+        plugin_unfold(c, tb, insns[k - 1].pc)     # left early: take back folded counts
+    kout[0] = k
+    return res
+
+
+cdef void plugin_unfold(CPU* c, TB* tb, uint64_t last_pc) noexcept nogil:
+    # The block was left at the instruction at last_pc: take back the folded adds of the
+    # instructions after it.
+    cdef Fold* f = <Fold*>tb.plugin_fold
+    cdef uint32_t j = <uint32_t>((last_pc - tb.pc) >> 2), k
+    for k in range(f.ngroups):
+        (<uint64_t*>(f.g[k].base + c.index * f.g[k].stride))[0] -= f.g[k].suffix[j]

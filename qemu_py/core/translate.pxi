@@ -116,6 +116,7 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
             return NULL
         tb.n_recs = n
         tb.first_rec = NULL
+        tb.plugin_fold = NULL
         tb.insns = <Insn*>(<char*>tb + sizeof(TB))
         memcpy(tb.insns, buf, n * sizeof(Insn))
     tb.pc = pc

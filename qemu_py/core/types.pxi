@@ -85,6 +85,7 @@ cdef struct TB:
     Insn* insns             # n_recs records, allocated with the block
     uint32_t* first_rec     # instrumented blocks: record index of each instruction's first
                             # record (n_insns + 1 entries); NULL when records = instructions
+    void* plugin_fold       # inline adds to take back on leaving the block early, or NULL
 
 
 cdef struct TLBEntry:

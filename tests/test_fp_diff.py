@@ -2,7 +2,7 @@
 qemu_py must leave the same V0-V31, X registers, NZCV, FPSR and memory.
 
 Seeded: the seed is printed; replay with QEMU_PY_FP_SEED=<seed>. QEMU_PY_FP_CASES scales the
-number of cases per group (default 1300: 16 groups, over 20,000 sequences, about 30 seconds).
+number of cases per group (default 1300: 17 groups, over 22,000 sequences, about 30 seconds).
 """
 
 import os
@@ -527,6 +527,64 @@ def gen_simd_fp2(rng):
     return [f"{rng.choice(['urecpe', 'ursqrte'])} v{d}.{t}, v{n}.{t}"], None
 
 
+def edge_operand(rng, fmt):
+    """A single (fmt 2) or double (fmt 3) near a boundary some result crosses: the smallest
+    normal, the denormals, the half and single ranges a narrowing meets, or overflow."""
+    fb, bias, top = (52, 1023, 63) if fmt == 3 else (23, 127, 31)
+    sign = rng.getrandbits(1) << top
+    k = rng.random()
+    if k < 0.15:
+        return sign | rng.getrandbits(fb)                              # denormal
+    if k < 0.35:
+        e = 1 - bias + rng.randint(0, 3)                               # just above the smallest normal
+    elif k < 0.55:
+        e = rng.choice([-126, -149, -14, -24]) + rng.randint(-2, 2)   # narrowing boundaries
+    elif k < 0.7:
+        e = bias + rng.randint(-3, 0)                                  # near overflow
+    else:
+        e = rng.randint(-30, 30)
+    e = max(1 - bias, min(bias, e))
+    frac = rng.choice([rng.getrandbits(fb), (1 << fb) - 1, 1 << (fb - 1), 0, 1,
+                       (1 << (fb - 10)) | 1, (1 << (fb - 23 if fmt == 3 else 2)) - 1])
+    return sign | ((e + bias) << fb) | frac
+
+
+def gen_fp_edge(rng):
+    """Fused multiply-adds, reciprocal steps, conversions and estimates on operands near the
+    underflow, narrowing and overflow boundaries, for FZ's flush of tiny inputs and results (the
+    results are mostly tiny: one operand's exponent is chosen to put the product there)."""
+    fmt = rng.choice([2, 3])
+    t, arr2 = ("d", "2d") if fmt == 3 else ("s", "4s")
+    fb, bias = (52, 1023) if fmt == 3 else (23, 127)
+    a, b, c = (edge_operand(rng, fmt) for _ in range(3))
+    if rng.random() < 0.6:          # b puts a*b near the smallest normal (or under it)
+        ea = (a >> fb) & ((1 << (11 if fmt == 3 else 8)) - 1)
+        eb = (1 - bias + rng.randint(-4, 1)) - (ea - bias)
+        if 1 - bias <= eb <= bias:
+            b = (b & ~(((1 << (11 if fmt == 3 else 8)) - 1) << fb)) | ((eb + bias) << fb)
+    w = "x" if fmt == 3 else "w"
+    lines = [f"fmov {t}1, {w}0", f"fmov {t}2, {w}1", f"fmov {t}3, {w}2"]
+    k = rng.randrange(6)
+    if k == 0:
+        op = rng.choice(["fmadd", "fmsub", "fnmadd", "fnmsub"])
+        lines.append(f"{op} {t}0, {t}1, {t}2, {t}3")
+    elif k == 1:
+        lines += [f"dup v1.{arr2}, {w}0", f"dup v2.{arr2}, {w}1", f"dup v0.{arr2}, {w}2",
+                  f"{rng.choice(['fmla', 'fmls'])} v0.{arr2}, v1.{arr2}, v2.{t}[{rng.randrange(2)}]"]
+    elif k == 2:
+        lines.append(f"{rng.choice(['frecps', 'frsqrts', 'fmulx', 'fmul', 'fdiv', 'fadd', 'fsub'])} {t}0, {t}1, {t}2")
+    elif k == 3:
+        dst = rng.choice(["h", "d"] if fmt == 2 else ["h", "s"])
+        lines.append(f"fcvt {dst}0, {t}1" if rng.random() < 0.8 else
+                     (f"fcvtxn s0, d1" if fmt == 3 else f"fcvtn v0.4h, v1.4s"))
+    elif k == 4:
+        lines.append(f"{rng.choice(['frecpe', 'frsqrte', 'frecpx', 'fsqrt', 'frintx', 'frinta'])} {t}0, {t}1")
+    else:
+        lines.append(f"{rng.choice(['fcvtzs', 'fcvtzu'])} {w}4, {t}1, #{rng.randint(1, 64 if fmt == 3 else 32)}")
+    x = [a, b, c] + [rng.getrandbits(64) for _ in range(5)]
+    return lines, x
+
+
 GROUPS = {
     "ldst": gen_ldst,
     "ldst_struct": gen_ldst_struct,
@@ -544,6 +602,7 @@ GROUPS = {
     "simd_elem": gen_simd_elem,
     "simd_fp3": gen_simd_fp3,
     "simd_fp2": gen_simd_fp2,
+    "fp_edge": gen_fp_edge,
 }
 
 

@@ -6,8 +6,10 @@ The kernel is Debian's linux-image-*-arm64-unsigned and busybox is Debian's busy
 arm64 (apt-get download, cached in ~/.cache/qemu_py); the initramfs is qemu_py.rootfs's.
 """
 
+import base64
 import gzip
 import hashlib
+import math
 import os
 import random
 import re
@@ -69,6 +71,15 @@ echo "R:awkcol:$(head -n 6000 blob | awk '{ n += $2; f += $3 } END { printf "%d 
 echo "R:sort:$(head -n 6000 blob | sort | sha256sum | cut -d' ' -f1)"
 echo "R:sortn:$(head -n 6000 blob | sort -k2,2n -k1,1 | sha256sum | cut -d' ' -f1)"
 echo "R:dd:$(dd if=blob bs=512 skip=7 count=33 2>/dev/null | sha256sum | cut -d' ' -f1)"
+echo "R:md5:$(md5sum blob | cut -d' ' -f1)"
+echo "R:sha1:$(sha1sum blob | cut -d' ' -f1)"
+echo "R:sha512:$(sha512sum blob | cut -d' ' -f1)"
+echo "R:sha3:$(sha3sum -a 256 blob | cut -d' ' -f1)"
+echo "R:bzip2:$(bzip2 -9 < blob | bunzip2 | sha256sum | cut -d' ' -f1)"
+echo "R:base64:$(head -c 3000 blob | base64 | sha256sum | cut -d' ' -f1)"
+echo "R:bc:$(echo 'scale=30; sqrt(2); 2^100; 7/3; -11/4' | bc | tr '\n' ' ')"
+echo "R:printf:$(printf '%f %e %g %.17g %x' 3.14159 2.5e-10 1e100 0.1 255)"
+echo "R:factor:$(factor 600851475143)"
 echo "R:ddpipe:$(cat blob | dd bs=1 skip=100 count=5000 2>/dev/null | sha256sum | cut -d' ' -f1)"
 """
 
@@ -97,7 +108,32 @@ def _expected() -> dict:
         "sortn": sha(b"".join(ln + b"\n" for ln in sorted_n)),
         "dd": sha(blob[7 * 512:40 * 512]),
         "ddpipe": sha(blob[100:5100]),
+        "md5": hashlib.md5(blob).hexdigest(),
+        "sha1": hashlib.sha1(blob).hexdigest(),
+        "sha512": hashlib.sha512(blob).hexdigest(),
+        "sha3": hashlib.sha3_256(blob).hexdigest(),
+        "bzip2": sha(blob),
+        "base64": sha(base64.encodebytes(blob[:3000])),
+        "bc": " ".join([_truncated_sqrt2(30), str(2 ** 100), "2." + "3" * 30,
+                        "-2." + "75".ljust(30, "0")]) + " ",
+        "printf": "%f %e %g %.17g %x" % (3.14159, 2.5e-10, 1e100, 0.1, 255),
+        "factor": "600851475143: " + " ".join(map(str, _factors(600851475143))),
     }
+
+
+def _truncated_sqrt2(digits: int) -> str:
+    root = math.isqrt(2 * 10 ** (2 * digits))       # floor(sqrt(2) * 10^digits)
+    return f"{root // 10 ** digits}.{root % 10 ** digits:0{digits}d}"
+
+
+def _factors(n: int) -> list:
+    found, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            found.append(p)
+            n //= p
+        p += 1
+    return found + ([n] if n > 1 else [])
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +268,29 @@ def test_terminal_restored_on_poweroff():
         assert t.restored()
     finally:
         t.close()
+
+
+def test_plugins_report_on_the_whole_boot(kernel, initrd, tmp_path):
+    # libinsn (per-vCPU counts, inline) and libhotblocks (a hash table of blocks, callbacks)
+    # together on a -smp 4 boot to the shell and back: both print their reports at exit.
+    libs = []
+    for name in ("insn", "hotblocks"):
+        lib = tmp_path / f"lib{name}.so"
+        subprocess.run([os.environ.get("CC", "cc"), "-shared", "-fPIC", "-O2",
+                        f"-I{ROOT / 'qemu_py'}", str(ROOT / "plugins" / f"{name}.c"), "-o",
+                        str(lib)], check=True)
+        libs += ["-plugin", str(lib)]
+    run = boot(kernel, initrd, 4, "echo done; poweroff -f\n", *libs)
+    assert "done" in check_healthy(run)
+    lines = run.stderr.decode().splitlines()         # plugin output goes to stderr, as in QEMU
+    counts = {m.group(1): int(m.group(2)) for line in lines
+              if (m := re.fullmatch(r"(cpu \d|total) insns: (\d+)", line))}
+    assert sorted(counts) == ["cpu 0", "cpu 1", "cpu 2", "cpu 3", "total"], lines[-30:]
+    assert counts["total"] == sum(v for k, v in counts.items() if k != "total")
+    assert counts["total"] > 500_000_000 and min(counts.values()) > 1_000_000
+    at = lines.index("pc, tcount, icount, ecount")
+    assert re.fullmatch(r"collected \d{4,} entries in the hash table", lines[at - 1])
+    hot = [line.split(", ") for line in lines[at + 1:at + 21]]
+    assert len(hot) == 20 and all(row[0].startswith("0xffff8000") for row in hot)
+    execs = [int(row[3]) for row in hot]
+    assert execs == sorted(execs, reverse=True) and execs[0] > 100_000

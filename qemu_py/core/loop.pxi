@@ -106,6 +106,8 @@ cdef uint64_t machine_run(Mach* m, uint64_t budget) noexcept nogil:
             if slice_ > budget - total:
                 slice_ = budget - total
             ran = cpu_exec(c, slice_)
+            if m.plugin_mask & PM_IDLE:
+                plugin_vcpu_runnable(c, not c.powered_off and not (c.halted and not c.irq_line))
             any_ran = True
             total += ran
             if ran > longest:

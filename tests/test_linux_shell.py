@@ -15,6 +15,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,10 @@ class Terminal:
     def type(self, data: bytes):
         os.write(self.controller, data)
 
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def restored(self) -> bool:
         import termios
         return termios.tcgetattr(self.terminal) == self.saved
@@ -231,9 +236,19 @@ def test_terminal_session(kernel, initrd):
         assert not t.restored()
         t.type(b"echo $((6 * 7))\r")
         assert t.read_until(b"\n42\r", 120), t.out[-2000:]     # the terminal adds \r to \r\n
+        # Idle time passes in real time at a terminal: an idle prompt costs no CPU, and
+        # `sleep 2` takes two seconds.
+        cpu = t.cpu_seconds()
+        time.sleep(2)
+        assert t.cpu_seconds() - cpu < 0.5
+        started = time.monotonic()
+        t.type(b"sleep 2; echo slept\r")
+        assert t.read_until(b"\nslept\r", 120), t.out[-2000:]
+        assert 1.9 < time.monotonic() - started < 60
         t.out = b""
         t.type(b"sleep 100000\r")
         assert t.read_until(b"sleep 100000\r", 120), t.out[-2000:]
+        time.sleep(1)       # as a person would: the shell has put the terminal back (ISIG on)
         t.type(b"\x03")
         assert t.read_until(b"^C", 120), t.out[-2000:]
         assert t.read_until(b"qemu-py:~# ", 120), t.out[-2000:]

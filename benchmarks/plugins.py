@@ -1,6 +1,6 @@
 """Plugin overhead: the compute workload under qemu-system-aarch64 and under qemu_py with no plugin
 and with four plugin configurations, each emulator's time with a plugin divided by its own time
-without one. See benchmarks/README.md ("Plugin overhead") for the method.
+without one. See docs/plugins.md ("Overhead") for the method and figures.
 
     python3 benchmarks/plugins.py [--scale N] [--repeat N] [--cpu cortex-a57|max]
 

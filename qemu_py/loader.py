@@ -83,6 +83,10 @@ def load_kernel(path: str, ram_base: int, ram_size: int, initrd: Optional[str] =
     """Read the -kernel file (and -initrd, -dtb) and decide where everything goes."""
     data = _read(path, "kernel")
     if data[:4] == b"\x7fELF":
+        image = _vmlinux_image(data)
+        if image is not None:
+            data = image                    # a Linux vmlinux: booted as the Image it holds
+    if data[:4] == b"\x7fELF":
         boot = _load_elf(path, data, ram_base, ram_size)
     else:
         boot = _load_linux(path, data, ram_base, ram_size)
@@ -118,6 +122,32 @@ def load_elf(core, path: str) -> int:
     for addr, blob in boot.blobs:
         core.write_phys(addr, blob)
     return boot.entry
+
+
+def _vmlinux_image(data: bytes) -> Optional[bytes]:
+    """The arm64 Image inside a vmlinux ELF, or None if the ELF is not a Linux kernel.
+
+    A vmlinux links at kernel virtual addresses, so its segments can't be loaded where their
+    headers say; but laid out from the lowest one, their file contents are the Image itself,
+    header (with its magic at offset 56) included. It then boots by the Image protocol."""
+    import io
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        if elf["e_machine"] != "EM_AARCH64":
+            return None
+        segs = sorted((s["p_vaddr"], s.data()) for s in elf.iter_segments()
+                      if s["p_type"] == "PT_LOAD" and s["p_filesz"])
+    except (ELFError, struct.error, ValueError, KeyError, IndexError):
+        return None                         # _load_elf reports what is wrong with it
+    if not segs or segs[0][1][56:60] != ARM64_MAGIC:
+        return None
+    base = segs[0][0]
+    image = bytearray()
+    for vaddr, blob in segs:
+        if vaddr - base > MAX_GUNZIP:
+            return None                     # segments too far apart to be one Image
+        image[vaddr - base:vaddr - base + len(blob)] = blob
+    return bytes(image)
 
 
 def _load_elf(path, data, ram_base, ram_size) -> BootImage:

@@ -64,3 +64,16 @@ def test_linux_boots_with_four_cpus(kernel, initrd):
     assert "reboot: Power down" in log
     bad = [line for line in log.splitlines() if BAD_LINES.search(line)]
     assert not bad, "\n".join(bad)
+
+
+def test_vmlinux_elf_boots_by_the_image_protocol(tmp_path):
+    # A kernel ELF linked at kernel virtual addresses (tests/linux/vmlinux.S stands in for
+    # vmlinux) is booted as the Image it holds: in RAM by the Image rules, x0 = the DTB.
+    elf = tmp_path / "vmlinux"
+    subprocess.run(["aarch64-linux-gnu-gcc", "-nostdlib", "-static", "-Wl,--build-id=none",
+                    "-T", str(HERE / "linux" / "vmlinux.ld"), "-o", str(elf),
+                    str(HERE / "linux" / "vmlinux.S")], check=True)
+    run = subprocess.run([sys.executable, "-m", "qemu_py", "-M", "virt", "-nographic",
+                          "-kernel", str(elf)], capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == \
+        (0, "vmlinux booted as an Image, x0 = DTB\n", "")

@@ -216,3 +216,29 @@ def test_conditional_callbacks(asm_guest, case, base):
     got = run_qemu_py(asm_guest("loop"), f"{case('cond')},base={base}")
     assert got.returncode == 0, got.stderr
     assert report_lines(got) == cond_expected(base)
+
+
+# --- vCPU events ------------------------------------------------------------------------------
+
+def test_vcpu_init_idle_resume(asm_guest, case):
+    """-smp 4: vCPUs 1-3 start powered off (idle after every init), vCPU 0 powers them on
+    (resume) and each powers itself off when done (idle); the last one ends the run."""
+    got = run_qemu_py(asm_guest("smp"), case("vcpu"), smp=4, cpu="max")
+    assert got.returncode == 0, got.stderr
+    assert report_lines(got) == [
+        "install: aarch64 v2..5 system=1 smp=4 max=4 num_vcpus=0",
+        "init 0 (num_vcpus 1)", "init 1 (num_vcpus 2)", "init 2 (num_vcpus 3)",
+        "init 3 (num_vcpus 4)",
+        "idle 1 (num_vcpus 4)", "idle 2 (num_vcpus 4)", "idle 3 (num_vcpus 4)",
+        "idle 0 (num_vcpus 4)",
+        "resume 1 (num_vcpus 4)", "idle 1 (num_vcpus 4)",
+        "resume 2 (num_vcpus 4)", "idle 2 (num_vcpus 4)",
+        "resume 3 (num_vcpus 4)"]
+
+
+def test_bb_reports_idling_vcpus(asm_guest, plugins):
+    got = run_qemu_py(asm_guest("smp"), f"{plugins.ours('bb')},idle=on", smp=4, cpu="max")
+    assert got.returncode == 0, got.stderr
+    assert report_lines(got)[:3] == ["Idling CPU0: bb's: 1008, insns: 3044",
+                                     "Idling CPU1: bb's: 2001, insns: 6014",
+                                     "Idling CPU2: bb's: 3001, insns: 9014"]

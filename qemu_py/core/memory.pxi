@@ -126,11 +126,18 @@ cdef inline bint check_alignment(CPU* c, uint64_t va, uint32_t size, uint32_t fl
 
 cdef bint mem_read_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                         uint64_t* out) noexcept nogil:
+    # A TLB miss: a plugin watching this instruction's accesses (plugin_runtime.pxi), or the
+    # real slow path.
+    if c.tlb_idx == TLB_WATCH:
+        return plugin_mem_read(c, i, va, size, flags, out)
+    return mem_read_miss(c, i, va, size, flags, out)
+
+
+cdef bint mem_read_miss(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                        uint64_t* out) noexcept nogil:
     cdef uint64_t pa, part, result = 0
     cdef uint32_t fsc = 0, k
     cdef bint wnr = (flags & MEM_RMW) != 0
-    if c.tlb_idx == TLB_WATCH:
-        return plugin_mem_read(c, i, va, size, flags, out)
     if not check_alignment(c, va, size, flags):
         raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, wnr)
         return False
@@ -153,10 +160,15 @@ cdef bint mem_read_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t fl
 
 cdef bint mem_write_slow(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                          uint64_t val) noexcept nogil:
-    cdef uint64_t pa
-    cdef uint32_t fsc = 0, k
     if c.tlb_idx == TLB_WATCH:
         return plugin_mem_write(c, i, va, size, flags, val)
+    return mem_write_miss(c, i, va, size, flags, val)
+
+
+cdef bint mem_write_miss(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
+                         uint64_t val) noexcept nogil:
+    cdef uint64_t pa
+    cdef uint32_t fsc = 0, k
     if not check_alignment(c, va, size, flags):
         raise_data_abort(c, i.pc, va, FSC_ALIGNMENT, True)
         return False

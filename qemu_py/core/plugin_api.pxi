@@ -390,35 +390,35 @@ cdef public void qemu_plugin_register_vcpu_mem_inline_per_vcpu(qemu_plugin_insn*
 # ---- Scoreboards (§3.3) ----------------------------------------------------------------------
 
 cdef public qemu_plugin_scoreboard* qemu_plugin_scoreboard_new(size_t element_size) noexcept nogil:
-    cdef Scoreboard* sb
-    cdef Scoreboard** grown
+    # Scoreboards live in one array (handles are indices), close together for the lookups.
+    cdef Scoreboard* grown
+    cdef uint8_t* data
     cdef uint32_t cap = g_rt.nvcpus_max if g_rt.nvcpus_max else MAX_CPUS
     if element_size == 0:
         element_size = 1
     if g_rt.nsb == g_rt.sb_cap:
-        grown = <Scoreboard**>realloc(g_rt.sb, (g_rt.sb_cap * 2 + 64) * sizeof(Scoreboard*))
+        grown = <Scoreboard*>realloc(g_rt.sb, (g_rt.sb_cap * 2 + 64) * sizeof(Scoreboard))
         if grown == NULL:
             return NULL
         g_rt.sb = grown
         g_rt.sb_cap = g_rt.sb_cap * 2 + 64
-    sb = <Scoreboard*>calloc(1, sizeof(Scoreboard))
-    if sb == NULL:
+    data = <uint8_t*>calloc(cap, element_size)
+    if data == NULL:
         return NULL
-    sb.data = <uint8_t*>calloc(cap, element_size)
-    if sb.data == NULL:
-        free(sb)
-        return NULL
-    sb.elem_size = element_size
-    g_rt.sb[g_rt.nsb] = sb
+    g_rt.sb[g_rt.nsb].data = data
+    g_rt.sb[g_rt.nsb].elem_size = element_size
+    g_rt.sb[g_rt.nsb].in_code = 0
     g_rt.nsb += 1
     return <qemu_plugin_scoreboard*><uintptr_t>(<uintptr_t>g_rt.nsb << 4)
 
 cdef public void qemu_plugin_scoreboard_free(qemu_plugin_scoreboard* score) noexcept nogil:
     cdef Scoreboard* sb = pl_sb_lookup(score, "qemu_plugin_scoreboard_free")
     cdef uint8_t** grown
+    cdef uint8_t* data
     if sb == NULL:
         return
-    g_rt.sb[(<uintptr_t>score >> 4) - 1] = NULL
+    data = sb.data
+    sb.data = NULL                  # the handle is dead from now on
     if sb.in_code and g_rt.mach != NULL:
         tb_flush(g_rt.mach)         # no translation may name it any more
     if pl_in_vcpu_ctx():
@@ -426,11 +426,10 @@ cdef public void qemu_plugin_scoreboard_free(qemu_plugin_scoreboard* score) noex
         grown = <uint8_t**>realloc(g_rt.sb_dead, (g_rt.nsb_dead + 1) * sizeof(uint8_t*))
         if grown != NULL:
             g_rt.sb_dead = grown
-            g_rt.sb_dead[g_rt.nsb_dead] = sb.data
+            g_rt.sb_dead[g_rt.nsb_dead] = data
             g_rt.nsb_dead += 1
     else:
-        free(sb.data)
-    free(sb)
+        free(data)
 
 cdef public void* qemu_plugin_scoreboard_find(qemu_plugin_scoreboard* score,
                                               unsigned int vcpu_index) noexcept nogil:

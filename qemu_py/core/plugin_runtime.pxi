@@ -346,7 +346,7 @@ cdef struct PluginRT:
     Pending pend
     CasSeen cas
     # scoreboards by handle
-    Scoreboard** sb
+    Scoreboard* sb          # by handle index; data NULL once freed
     uint32_t nsb
     uint32_t sb_cap
     uint8_t** sb_dead
@@ -625,10 +625,10 @@ cdef inline Scoreboard* pl_sb_lookup(const qemu_plugin_scoreboard* h, const char
     # Handles are (index + 1) * 16, never pointers, so a stale or foreign one is caught.
     cdef uintptr_t v = <uintptr_t>h
     cdef uintptr_t idx = (v >> 4) - 1
-    if v & 15 or v == 0 or idx >= g_rt.nsb or g_rt.sb[idx] == NULL:
+    if v & 15 or v == 0 or idx >= g_rt.nsb or g_rt.sb[idx].data == NULL:
         plugin_fatal(fn, "not a live scoreboard")
         return NULL
-    return g_rt.sb[idx]
+    return &g_rt.sb[idx]
 
 
 cdef inline uint8_t* pl_sb_slot(qemu_plugin_u64 entry, unsigned int vcpu,
@@ -637,8 +637,8 @@ cdef inline uint8_t* pl_sb_slot(qemu_plugin_u64 entry, unsigned int vcpu,
     cdef uintptr_t idx = (<uintptr_t>entry.score >> 4) - 1
     cdef Scoreboard* sb
     if idx < g_rt.nsb and vcpu < g_rt.nvcpus_max:
-        sb = g_rt.sb[idx]
-        if sb != NULL and entry.offset + 8 <= sb.elem_size:
+        sb = &g_rt.sb[idx]
+        if sb.data != NULL and entry.offset + 8 <= sb.elem_size:
             return sb.data + vcpu * sb.elem_size + entry.offset
     return pl_sb_slot_misuse(entry, vcpu, fn)
 
@@ -732,16 +732,18 @@ cdef inline int plugin_mem_insn(CPU* c, MemInstr* mi) noexcept nogil:
     # takes the slow path, which reports it; then back (an exception has already done that).
     cdef int res
     g_rt.mem = mi
-    g_rt.pend.len = 0
-    g_rt.cas.read_len = 0
-    g_rt.cas.wrote = 0
+    if mi.unit:
+        g_rt.pend.len = 0
+    if mi.flags & MI_CAS:
+        g_rt.cas.read_len = 0
+        g_rt.cas.wrote = 0
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
     res = dispatch(c, &mi.insn)
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
-    if res != FAULT:
-        if g_rt.pend.len:
+    if res != FAULT and (mi.unit or mi.flags & MI_CAS):
+        if mi.unit and g_rt.pend.len:
             pl_mem_report_pending(c, &mi.insn)
         if mi.flags & MI_CAS and g_rt.cas.read_len and not g_rt.cas.wrote:
             pl_mem_report_cas_write(c, &mi.insn)
@@ -781,8 +783,8 @@ cdef inline void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint
             pl_mem_callback(c, i, e, va, size, lo, hi, store, unpriv)
 
 
-cdef void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint32_t size, uint64_t lo,
-                          uint64_t hi, bint store, bint unpriv) noexcept nogil:
+cdef inline void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint32_t size,
+                                 uint64_t lo, uint64_t hi, bint store, bint unpriv) noexcept nogil:
     # Memory callbacks run from the interpreter, never inside another callback.
     g_rt.acc.info = pl_size_shift(size) | ((QEMU_PLUGIN_MEM_W if store else QEMU_PLUGIN_MEM_R) << 16)
     if g_rt.mem.flags & MI_SIGN and not store and g_rt.mem.unit == 0:
@@ -903,7 +905,7 @@ cdef inline bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, ui
     e = tlb_entry(c, va, flags)
     if e.tag_read == (va & (PAGE_MASK | (size - 1))):
         out[0] = pl_host_load(<size_t>va + e.addend, size)
-    elif not mem_read_slow(c, i, va, size, flags, out):
+    elif not mem_read_miss(c, i, va, size, flags, out):
         return False
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
@@ -919,7 +921,7 @@ cdef inline bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, u
     e = tlb_entry(c, va, flags)
     if e.tag_write == (va & (PAGE_MASK | (size - 1))):
         pl_host_store(<size_t>va + e.addend, size, val)
-    elif not mem_write_slow(c, i, va, size, flags, val):
+    elif not mem_write_miss(c, i, va, size, flags, val):
         return False
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH

@@ -45,7 +45,7 @@ STOP_REASONS = {
     STOP_NONE: "none", STOP_BUDGET: "budget", STOP_POWEROFF: "poweroff", STOP_RESET: "reset",
     STOP_EXIT: "exit", STOP_EXC_LOOP: "exception-loop", STOP_DRAIN: "drain",
     STOP_BREAK: "break", STOP_WFI: "wfi", STOP_PLUGIN: "plugin", STOP_EXCEPTION: "exception",
-    STOP_HOOK: "hook",
+    STOP_HOOK: "hook", STOP_IDLE: "idle",
 }
 
 LOG_FLAGS = {"in_asm": LOG_IN_ASM, "exec": LOG_EXEC, "int": LOG_INT}
@@ -226,6 +226,32 @@ cdef class Core:
             return self.m.icount_shift
         def __set__(self, uint32_t shift):
             self.m.icount_shift = shift
+
+    property pace_idle:
+        """When every vCPU waits for a timer, stop with 'idle' (idle_wake_ns says when the
+        next one fires) instead of jumping virtual time to it: the caller waits and then calls
+        advance_idle. Off by default (runs are then deterministic and idle costs nothing)."""
+        def __get__(self):
+            return self.m.pace_idle
+        def __set__(self, bint on):
+            self.m.pace_idle = on
+
+    property idle_wake_ns:
+        def __get__(self):
+            return self.m.idle_wake_ns
+
+    property virtual_ns:
+        """Virtual time at the start of the current round (exact after an 'idle' stop)."""
+        def __get__(self):
+            return self.m.round_start_ns
+
+    def advance_idle(self, uint64_t ns):
+        """After an 'idle' stop: move virtual time to `ns`, no later than idle_wake_ns and
+        never backwards."""
+        if ns > self.m.idle_wake_ns:
+            ns = self.m.idle_wake_ns
+        if ns > self.m.round_start_ns:
+            self.m.round_start_ns = ns
 
     property ncpus:
         def __get__(self):

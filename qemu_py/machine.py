@@ -39,6 +39,7 @@ class StopReason(str, enum.Enum):
     EXCEPTION_LOOP = "exception-loop"   # exceptions again and again with nothing completing
     WFI = "wfi"                         # every vCPU waits for an interrupt that cannot come
     PLUGIN = "plugin"                   # a native plugin's request
+    IDLE = "idle"                       # core.pace_idle is on and every vCPU waits for a timer
 
     def __str__(self) -> str:
         return self.value

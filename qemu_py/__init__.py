@@ -18,11 +18,12 @@ from .errors import (ConfigError, GuestError, MemoryAccessError, PluginError, Qe
                      SnapshotError)
 from .machine import Machine, RunResult, StopReason
 from .snapshot import Snapshot
+from .hooks import Hook
 from .state import CPU, PhysicalMemory, Registers, SystemRegisters
 from .uart import UART
 
 __all__ = ["Machine", "MachineConfig", "RunResult", "StopReason", "CPU", "Registers",
-           "SystemRegisters", "PhysicalMemory", "UART", "Snapshot", "QemuPyError", "ConfigError",
+           "SystemRegisters", "PhysicalMemory", "UART", "Snapshot", "Hook", "QemuPyError", "ConfigError",
            "GuestError", "MemoryAccessError", "PluginError", "SnapshotError", "get_include"]
 __version__ = "0.1.0"
 

@@ -34,6 +34,7 @@ include "core/a64_simd_int.pxi"
 include "core/a64_simd_fpvec.pxi"
 include "core/a64_fp_scalar.pxi"
 include "core/plugin_runtime.pxi"
+include "core/pyhooks.pxi"
 include "core/debug.pxi"
 include "core/snapshot.pxi"
 include "core/translate.pxi"
@@ -47,6 +48,12 @@ STOP_REASONS = {
     STOP_BREAK: "break", STOP_WFI: "wfi", STOP_PLUGIN: "plugin", STOP_EXCEPTION: "exception",
     STOP_HOOK: "hook", STOP_IDLE: "idle",
 }
+
+HOOK_KINDS = {"code": HK_CODE, "block": HK_BLOCK, "mem": HK_MEM, "exception": HK_EXC,
+              "idle": HK_IDLE, "resume": HK_RESUME, "mmio": HK_MMIO}
+HOOK_FLAGS = {"read": HF_READ, "write": HF_WRITE, "physical": HF_PHYSICAL,
+              "interrupt": DISCON_INTERRUPT, "exception": DISCON_EXCEPTION,
+              "hostcall": DISCON_HOSTCALL}
 
 LOG_FLAGS = {"in_asm": LOG_IN_ASM, "exec": LOG_EXEC, "int": LOG_INT}
 FEATURES = {"crc32": FEAT_CRC32, "lse": FEAT_LSE}
@@ -76,6 +83,8 @@ cdef class Core:
     cdef PL011* uart
     cdef GIC* gic
     cdef int uart_irq
+    cdef list _cpu_views        # the Machine's CPU objects, passed to hooks
+    cdef list _py_devices       # (object, PyDevice address) of each Python device
     cdef object __weakref__
 
     def __cinit__(self, uint32_t ncpus, uint64_t ram_base, uint64_t ram_size):
@@ -110,7 +119,13 @@ cdef class Core:
 
     def __dealloc__(self):
         if self.m != NULL:
+            if pyhooks_bound(self.m) and not pl_native_loaded():
+                pyhooks_unbind()
             plugin_machine_gone(self.m)
+            pyhooks_free(self.m)
+            if self._py_devices:
+                for _, addr in self._py_devices:
+                    free(<void*><uintptr_t>addr)
             if self.m.tb_hash != NULL:
                 tb_flush(self.m)
                 tb_reap(self.m)
@@ -419,6 +434,12 @@ cdef class Core:
         if only_cpu >= <int>m.ncpus:
             raise IndexError(f"no vCPU {only_cpu}")
         m.stop_reason = STOP_NONE
+        m.hook_action = HOOK_NONE
+        if m.pyhooks != NULL:
+            pyhooks_reap(<PyHooks*>m.pyhooks)
+            (<PyHooks*>m.pyhooks).changed = 0
+            if pyhooks_need_runtime(<PyHooks*>m.pyhooks):
+                pyhooks_bind(m)
         m.stop_on_exception = stop_on_exception
         m.run_only = only_cpu
         for k in range(m.ncpus):
@@ -486,6 +507,142 @@ cdef class Core:
             e = &self.m.log[k]
             out.append((kinds[e.kind], e.cpu, e.pc, e.a, e.b, e.c, e.d))
         self.m.log_len = 0
+        return out
+
+    # --- Python hooks and devices (pyhooks.pxi; qemu_py/hooks.py and devices.py) ----------------
+
+    def hooks_init(self, list cpu_views):
+        """The CPU objects hooks receive, by vCPU index."""
+        cdef PyHooks* H = <PyHooks*>self.m.pyhooks
+        cdef uint32_t k
+        if H == NULL:
+            H = <PyHooks*>calloc(1, sizeof(PyHooks))
+            if H == NULL:
+                raise MemoryError()
+            self.m.pyhooks = H
+        self._cpu_views = list(cpu_views)
+        for k in range(self.m.ncpus):
+            H.cpus[k] = <PyObject*>self._cpu_views[k]
+
+    def hook_add(self, str kind, fn, uint64_t begin, uint64_t end, uint32_t flags):
+        """Register a hook; returns its handle for hook_remove."""
+        cdef PyHooks* H = <PyHooks*>self.m.pyhooks
+        cdef PyHook* h
+        cdef PyHook** grown
+        if H == NULL:
+            raise RuntimeError("hooks_init first")
+        h = <PyHook*>calloc(1, sizeof(PyHook))
+        if h == NULL:
+            raise MemoryError()
+        if H.n == H.cap:
+            grown = <PyHook**>realloc(H.hooks, (H.cap * 2 + 8) * sizeof(PyHook*))
+            if grown == NULL:
+                free(h)
+                raise MemoryError()
+            H.hooks = grown
+            H.cap = H.cap * 2 + 8
+        h.kind = HOOK_KINDS[kind]
+        h.flags = flags
+        h.begin = begin
+        h.end = end
+        Py_INCREF(fn)
+        h.fn = <PyObject*>fn
+        h.live = 1
+        H.hooks[H.n] = h
+        H.n += 1
+        H.count[h.kind] += 1
+        pyhooks_changed(self.m, h.kind)
+        return <uintptr_t>h
+
+    def hook_remove(self, uintptr_t handle):
+        """Unregister a hook (it is freed before the next run). False if it was not there."""
+        cdef PyHooks* H = <PyHooks*>self.m.pyhooks
+        cdef PyHook* h = <PyHook*>handle
+        cdef uint32_t k, j
+        cdef PyHook** grown
+        if H == NULL:
+            return False
+        for k in range(H.n):
+            if H.hooks[k] == h:
+                if H.ndead == H.dead_cap:
+                    grown = <PyHook**>realloc(H.dead, (H.dead_cap * 2 + 8) * sizeof(PyHook*))
+                    if grown == NULL:
+                        raise MemoryError()
+                    H.dead = grown
+                    H.dead_cap = H.dead_cap * 2 + 8
+                for j in range(k, H.n - 1):
+                    H.hooks[j] = H.hooks[j + 1]
+                H.n -= 1
+                h.live = 0
+                H.dead[H.ndead] = h
+                H.ndead += 1
+                H.count[h.kind] -= 1
+                pyhooks_changed(self.m, h.kind)
+                return True
+        return False
+
+    def request_stop(self):
+        """Machine.stop(): end the run as soon as possible (see pyhooks.pxi)."""
+        if self.m.hook_action == HOOK_NONE:
+            self.m.hook_action = HOOK_STOP
+        if self.m.stop_reason == STOP_NONE:
+            self.m.stop_reason = STOP_HOOK
+
+    def take_hook_error(self):
+        """The exception a hook or Python device raised during the last run, or None."""
+        cdef PyHooks* H = <PyHooks*>self.m.pyhooks
+        cdef object exc
+        if H == NULL or H.error == NULL:
+            return None
+        exc = <object>H.error
+        Py_XDECREF(H.error)
+        H.error = NULL
+        return exc
+
+    def forget_hook_resume(self):
+        """The next run calls the hooks of the instruction a hook stopped at (after a
+        snapshot is restored, for one)."""
+        if self.m.pyhooks != NULL:
+            (<PyHooks*>self.m.pyhooks).skip_armed = 0
+
+    def map_python_device(self, uint64_t base, uint64_t size, obj):
+        """A device window whose reads and writes call obj.read(offset, size) and
+        obj.write(offset, size, value)."""
+        cdef PyDevice* d
+        cdef uint32_t k
+        if self._py_devices is None:
+            self._py_devices = []
+        d = <PyDevice*>calloc(1, sizeof(PyDevice))
+        if d == NULL:
+            raise MemoryError()
+        d.obj = <PyObject*>obj
+        d.mach = self.m
+        for k in range(9):
+            d.mask[k] = NO_TAG if k >= 8 else ((<uint64_t>1 << (8 * k)) - 1)
+        try:
+            self._add_region(base, size, pydev_read, pydev_write, d)
+        except BaseException:
+            free(d)
+            raise
+        self._py_devices.append((obj, <uintptr_t>d))
+
+    def plugins_started(self):
+        """The plugin runtime serves this machine and has sent the vCPU start-up events."""
+        return g_rt.mach == self.m and g_rt.started != 0
+
+    def release_plugin_runtime(self):
+        """Take the plugin runtime from another machine that only uses it for Python hooks
+        (those wait until that machine runs again)."""
+        if g_rt.mach != NULL and g_rt.mach != self.m and not pl_native_loaded():
+            pyhooks_unbind()
+
+    def regions(self):
+        """The device windows: (base, size, name) each."""
+        cdef Region* r
+        out = []
+        for k in range(self.m.nregions):
+            r = &self.m.regions[k]
+            out.append((r.base, r.size, pl_region_name(r).decode()))
         return out
 
     # --- snapshots (qemu_py/snapshot.py frames these) ---------------------------------------------

@@ -8,13 +8,19 @@ the library's way in: registers, memory, running, stepping, breakpoints, the UAR
 """
 
 import enum
+import gc
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
+
+import os
+import tempfile
 
 from . import _core, cpus, fdt, loader, snapshot
 from .board import virt
 from .config import MachineConfig, memory_size
-from .errors import ConfigError, SnapshotError
+from .devices import DevicesMixin
+from .errors import ConfigError, PluginError, SnapshotError
+from .hooks import HooksMixin
 from .state import CPU, PhysicalMemory
 from .uart import UART, OutputStream
 
@@ -59,13 +65,19 @@ class RunResult:
                 f"cpu={self.cpu}, pc={self.pc:#x})")
 
 
-class Machine:
+class Machine(HooksMixin, DevicesMixin):
     """A virt machine.
 
     `Machine(cpu="cortex-a57", memory="256M", smp=1)`, or `Machine(MachineConfig(...))`. Other
     keywords are MachineConfig's fields (kernel=, initrd=, append=, dtb=, semihosting=, ...).
     With a kernel the images are loaded and vCPU 0 waits at their entry; otherwise vCPU 0 is
-    at its reset state (EL1h, MMU off, pc 0) and the other vCPUs are off until PSCI CPU_ON."""
+    at its reset state (EL1h, MMU off, pc 0) and the other vCPUs are off until PSCI CPU_ON.
+
+    State: `cpus[k]` (registers, system registers, virtual memory), `memory` (physical RAM),
+    `uart`. Running: run(), step(), breakpoints, stop(). Hooks: hook_code(), hook_block(),
+    hook_mem(), hook_exception(), hook_mmio(), hook_idle(), hook_resume() (qemu_py/hooks.py).
+    Python devices: map_device() (qemu_py/devices.py). Snapshots: snapshot(), restore(),
+    save(), load_state(). Native plugins: add_plugin(), plugin_output, finish_plugins()."""
 
     def __init__(self, config: Optional[MachineConfig] = None, **options: Any):
         if config is None:
@@ -102,6 +114,12 @@ class Machine:
         self.uart = UART(self.core)
         self.semihosting_console = OutputStream()   # semihosting SYS_WRITE0/WRITEC/WRITE
         self.on_log: Optional[Callable] = None      # callable(events) taking -d events
+        self._hooks: list = []
+        self._py_devices: list = []
+        self._running = False
+        self._plugin_host = None
+        self._plugin_out = None
+        self.core.hooks_init(self.cpus)
         self.boot_image: Optional[loader.BootImage] = None
         if config.kernel is not None:
             self._boot(config.kernel, config.initrd, config.dtb)
@@ -206,9 +224,11 @@ class Machine:
     # --- snapshots -----------------------------------------------------------------------------
 
     def snapshot(self) -> "snapshot.Snapshot":
-        """The machine's state now, in memory: vCPUs, devices, virtual time, RAM. A run resumed
-        from it with restore() continues exactly as the original did. Output the guest made
-        before is delivered first, so it is neither lost nor repeated."""
+        """The machine's state now, in memory: vCPUs, devices (and Python devices with
+        save_state()), virtual time, RAM. A run resumed from it with restore() continues
+        exactly as the original did. Output the guest made before is delivered first, so it
+        is neither lost nor repeated."""
+        self._not_running("take a snapshot")
         self._drain()
         return snapshot.capture(self)
 
@@ -216,9 +236,11 @@ class Machine:
         """Put the machine back in a snapshot's state. Raises SnapshotError if it is of a
         machine with another configuration (CPU model, memory, vCPUs, ...) or another core
         layout. Breakpoints and hooks stay as they are; output already delivered stays so."""
+        self._not_running("restore a snapshot")
         snapshot.check_compatible(snap, self)
         self._drain()
         snapshot.apply(self, snap)
+        self.core.forget_hook_resume()
 
     def save(self, path: str) -> None:
         """Write a snapshot of the machine to a file (RAM's non-zero pages, compressed)."""
@@ -246,11 +268,10 @@ class Machine:
         snapshot.apply(machine, snap)
         return machine
 
-    def _python_device_states(self) -> dict:
-        return {}
-
-    def _set_python_device_states(self, states: dict) -> None:
-        pass
+    def _not_running(self, what: str) -> None:
+        if self._running:
+            raise RuntimeError(f"cannot {what} from inside a hook or device of a running "
+                               "machine: call stop() and do it after run() returns")
 
     # --- breakpoints ---------------------------------------------------------------------------
 
@@ -309,6 +330,17 @@ class Machine:
 
     def _run(self, limit: int, limit_reason: StopReason, stop_on_exception: bool = False,
              only_cpu: int = -1) -> RunResult:
+        self._not_running("run the machine")
+        if self._plugin_host is not None:
+            self._plugin_host.start()       # the plugins' vCPU init, before the first run
+        self._running = True
+        try:
+            return self._run_slices(limit, limit_reason, stop_on_exception, only_cpu)
+        finally:
+            self._running = False
+
+    def _run_slices(self, limit: int, limit_reason: StopReason, stop_on_exception: bool,
+                    only_cpu: int) -> RunResult:
         core = self.core
         total = 0
         while True:
@@ -316,11 +348,23 @@ class Machine:
             budget = limit - total
             if self.uart._input:
                 budget = min(budget, _INPUT_SLICE)      # more than the core's queue holds
-            reason, executed = core.run(budget, stop_on_exception, only_cpu)
+            try:
+                reason, executed = core.run(budget, stop_on_exception, only_cpu)
+            except PluginError:
+                if total or not gc.collect():
+                    raise
+                # The plugin runtime may be held by a machine that is garbage: collected now.
+                reason, executed = core.run(budget, stop_on_exception, only_cpu)
+            finally:
+                error = core.take_hook_error()
             total += executed
             self._drain()
+            if error is not None:
+                raise error                 # from a hook or device, with its traceback
             if reason == "drain":
                 continue
+            if reason == "hook":
+                reason = "stopped"
             if reason == "budget":
                 if total < limit:
                     continue                # a slice for UART input, not the limit
@@ -340,6 +384,48 @@ class Machine:
             events = self.core.take_log()
             if events and self.on_log is not None:
                 self.on_log(events)
+
+    # --- native plugins --------------------------------------------------------------------------
+
+    def add_plugin(self, path: str, **args: Any) -> int:
+        """Load a native plugin (a QEMU TCG plugin .so) as -plugin does: `args` are its
+        arguments (True/False become on/off), e.g. add_plugin("libhotblocks.so", inline=True).
+        Returns its plugin id. What it writes (qemu_plugin_outs) is collected: see
+        plugin_output and finish_plugins(). Plugins are added before the first run with
+        plugins or hooks; one machine per process has native plugins. Raises PluginError."""
+        from .plugins import PluginHost, PluginSpec
+        self._not_running("add a plugin")
+        if self.core.plugins_started():
+            raise PluginError("add native plugins before the machine first runs with plugins "
+                              "or hooks (their vCPU start-up events have been sent)")
+        if self._plugin_host is None:
+            self.core.release_plugin_runtime()
+            out = tempfile.TemporaryFile()
+            try:
+                self._plugin_host = PluginHost(self, out.fileno(), symbols_from=self.config.kernel)
+            except RuntimeError as e:
+                out.close()
+                raise PluginError(str(e)) from None
+            self._plugin_out = out
+        words = [f"{k}={'on' if v is True else 'off' if v is False else v}"
+                 for k, v in args.items()]
+        return self._plugin_host.load_one(PluginSpec(os.fspath(path), words))
+
+    @property
+    def plugin_output(self) -> str:
+        """Everything the native plugins wrote so far (their qemu_plugin_outs)."""
+        if self._plugin_out is None:
+            return ""
+        fd = self._plugin_out.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
+
+    def finish_plugins(self) -> str:
+        """End the plugins' run: their exit callbacks (where most print their reports) run
+        once; returns plugin_output."""
+        self._not_running("finish the plugins")
+        if self._plugin_host is not None:
+            self._plugin_host.atexit()
+        return self.plugin_output
 
     def __repr__(self) -> str:
         cfg = self.config

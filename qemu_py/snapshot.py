@@ -43,12 +43,20 @@ MATCHING = ("machine", "cpu", "memory", "smp", "gic_version", "semihosting", "ic
 class Snapshot:
     """The state of a machine at one moment (Machine.snapshot()). `sections` maps a section
     name to its bytes; `config` is the machine's configuration, `insn_count` the instructions
-    its vCPUs had completed (for information)."""
+    its vCPUs had completed (for information). save(path) writes it to a file, Snapshot.load
+    reads one back (Machine.restore takes either)."""
     config: Dict[str, Any]
     layout: Dict[str, int]
     version: str
     insn_count: int
     sections: Dict[str, bytes] = field(default_factory=dict)
+
+    def save(self, path: str) -> None:
+        write(self, path)
+
+    @classmethod
+    def load(cls, path: str) -> "Snapshot":
+        return read(path)
 
     def describe_config(self) -> str:
         return describe(self.config)
@@ -115,6 +123,9 @@ def check_compatible(snap: Snapshot, machine) -> None:
                 if s not in snap.sections]
     if missing:
         raise SnapshotError(f"the snapshot lacks sections: {', '.join(missing)}")
+    machine._check_python_device_states({name[len("device."):]: data
+                                         for name, data in snap.sections.items()
+                                         if name.startswith("device.")})
 
 
 def apply(machine, snap: Snapshot) -> None:

@@ -339,6 +339,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_PLUGIN_STORE(c, i)
     elif op == OP_PMULL:
         return op_PMULL(c, i)
+    elif op == OP_PYHOOK:
+        return op_PYHOOK(c, i)
     elif op == OP_RBIT:
         return op_RBIT(c, i)
     elif op == OP_RET:

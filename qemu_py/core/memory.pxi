@@ -96,9 +96,13 @@ cdef bint phys_read(CPU* c, uint64_t pa, uint32_t size, uint64_t* out) noexcept 
         memcpy(out, m.ram + (pa - m.ram_base), size)
         return True
     r = find_mmio(m, pa)
-    if r != NULL:
-        return r.read(r.dev, pa - r.base, size, out)
-    return False
+    if r == NULL:
+        return False
+    if not r.read(r.dev, pa - r.base, size, out):
+        return False
+    if m.n_mmio_hooks:
+        pyhook_mmio(c, pa, size, False, out[0])
+    return True
 
 
 cdef bint phys_write(CPU* c, uint64_t pa, uint32_t size, uint64_t val) noexcept nogil:
@@ -113,9 +117,13 @@ cdef bint phys_write(CPU* c, uint64_t pa, uint32_t size, uint64_t val) noexcept 
         memcpy(m.ram + (pa - m.ram_base), &val, size)
         return True
     r = find_mmio(m, pa)
-    if r != NULL:
-        return r.write(r.dev, pa - r.base, size, val)
-    return False
+    if r == NULL:
+        return False
+    if not r.write(r.dev, pa - r.base, size, val):
+        return False
+    if m.n_mmio_hooks:
+        pyhook_mmio(c, pa, size, True, val)
+    return True
 
 
 cdef inline bint check_alignment(CPU* c, uint64_t va, uint32_t size, uint32_t flags) noexcept nogil:
@@ -155,6 +163,9 @@ cdef bint mem_read_miss(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t fl
     if not phys_read(c, pa, size, out):
         raise_data_abort(c, i.pc, va, FSC_EXTERNAL, wnr)
         return False
+    if c.mach.hook_action == HOOK_ABANDON:
+        c.pc = i.pc             # a Python device raised: the instruction does not complete
+        return False
     return True
 
 
@@ -189,6 +200,9 @@ cdef bint mem_write_miss(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t f
         return False
     if not phys_write(c, pa, size, val):
         raise_data_abort(c, i.pc, va, FSC_EXTERNAL, True)
+        return False
+    if c.mach.hook_action == HOOK_ABANDON:
+        c.pc = i.pc
         return False
     return True
 

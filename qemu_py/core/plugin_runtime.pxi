@@ -188,6 +188,7 @@ cdef enum:
 cdef struct PluginSlot:
     uint64_t id
     uint32_t state
+    uint32_t internal       # the library's Python hooks (pyhooks.pxi), not a loaded plugin
     uint32_t pending        # PEND_* requests waiting for the end of the block
     void* cb[NEVT]
     void* atexit_udata
@@ -211,6 +212,7 @@ cdef enum:
     RK_MEM_CB = 3
     RK_MEM_INLINE = 4
     RK_FOLDED = 5           # an instruction's inline add moved to the block start
+    RK_PYHOOK = 6           # a library Python hook: a PYHOOK record (pyhooks.pxi)
 
 # Inline adds of a block's instructions folded into one add per slot at the block start
 # (TB.plugin_fold): taken back on leaving the block early, from suffix[j] = what the
@@ -406,11 +408,23 @@ cdef int pl_slot_of(uint64_t id, const char* fn) noexcept nogil:
     return -2
 
 
+cdef bint pl_native_loaded() noexcept nogil:
+    # A plugin is loaded (not only the library's Python hooks).
+    cdef uint32_t s
+    for s in range(g_rt.nslots):
+        if not g_rt.slots[s].internal and (g_rt.slots[s].state == PS_INSTALLING
+                                           or g_rt.slots[s].state == PS_ACTIVE):
+            return True
+    return False
+
+
 cdef void pl_update_mask() noexcept nogil:
     cdef Mach* m = g_rt.mach
-    cdef uint32_t mask = PM_WHOLE_BLOCKS
+    cdef uint32_t mask = 0
     if m == NULL:
         return
+    if pl_native_loaded():
+        mask = PM_WHOLE_BLOCKS      # Python hooks alone keep exact instruction budgets
     if g_rt.ev[EVT_TB_TRANS].n:
         mask |= PM_TRANS
     if g_rt.ev[EVT_DISCON_INT].n or g_rt.ev[EVT_DISCON_EXC].n or g_rt.ev[EVT_DISCON_HOST].n:
@@ -1022,6 +1036,18 @@ cdef inline size_t pl_align8(size_t n) noexcept nogil:
     return (n + 7) & ~(<size_t>7)
 
 
+cdef TB* pl_plain_block(Insn* buf, uint32_t n) noexcept nogil:
+    cdef TB* tb = <TB*>malloc(sizeof(TB) + n * sizeof(Insn))
+    if tb == NULL:
+        return NULL
+    tb.n_recs = n
+    tb.first_rec = NULL
+    tb.plugin_fold = NULL
+    tb.insns = <Insn*>(<char*>tb + sizeof(TB))
+    memcpy(tb.insns, buf, n * sizeof(Insn))
+    return tb
+
+
 cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint32_t n) noexcept nogil:
     """Show the decoded block to the plugins' tb_trans callbacks (newest first), then build it
     with their instrumentation records. Returns the allocated block (caller fills the key)."""
@@ -1063,6 +1089,8 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         cb(g_rt.slots[order[k]].id, pl_trans_tb_handle())
         pl_ctx_leave(&saved)
     t.active = 0
+    if t.nreqs == 0:
+        return pl_plain_block(buf, n)   # nothing to add: it runs as without plugins
     nfold = pl_fold_prepare(n)
 
     # Sizes: one record per block/instruction registration, two around each watched memory
@@ -1180,6 +1208,10 @@ cdef uint32_t pl_emit_exec_records(Insn* recs, uint32_t r, uint32_t target, uint
             rec.imm2 = <uint64_t><uintptr_t>req.cb
             rec.imm = <int64_t><uintptr_t>req.udata
             rec.cond = <uint8_t>req.flags
+        elif req.kind == RK_PYHOOK:
+            rec.op = OP_PYHOOK
+            rec.imm = <int64_t><uintptr_t>req.udata
+            rec.imm2 = req.imm
         elif req.kind == RK_INLINE:
             rec.op = OP_PLUGIN_ADD if req.op == QEMU_PLUGIN_INLINE_ADD_U64 else OP_PLUGIN_STORE
             rec.imm2 = <uint64_t><uintptr_t>req.base
@@ -1256,6 +1288,7 @@ cdef uint32_t pl_fold_prepare(uint32_t n) noexcept nogil:
     for q in range(nreqs):
         req = &t.reqs[q]
         if req.kind == RK_CB or req.kind == RK_COND or req.kind == RK_MEM_CB \
+                or req.kind == RK_PYHOOK \
                 or (req.kind == RK_INLINE and req.op != QEMU_PLUGIN_INLINE_ADD_U64):
             return 0
     for q in range(nreqs):

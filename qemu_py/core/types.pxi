@@ -42,6 +42,8 @@ cdef enum:
     NEXT = 0
     JUMP = 1
     FAULT = 2
+    LEAVE = 3       # a library hook left the block before this instruction (c.pc set): nothing
+                    # completed, no exception (pyhooks.pxi)
 
 # Why cpu_exec returned to Python.
 cdef enum:
@@ -205,6 +207,14 @@ cdef enum:
     FEAT_LSE = 1 << 1
 
 
+# What a library hook or Python device asked the core for (Mach.hook_action).
+cdef enum:
+    HOOK_NONE = 0
+    HOOK_STOP = 1           # Machine.stop(): stop as soon as possible
+    HOOK_ERROR = 2          # a hook raised: stop, the exception waits in PyHooks.error
+    HOOK_ABANDON = 3        # a Python device raised: the access's instruction is abandoned
+
+
 cdef struct Mach:
     CPU* cpus
     uint32_t features
@@ -236,10 +246,9 @@ cdef struct Mach:
     uint32_t nbreakpoints
     uint32_t stop_on_exception  # stop as soon as an exception is entered (single-stepping)
     int32_t run_only        # schedule only this vCPU (single-stepping one); -1: all
-    uint32_t hook_action    # HOOK_* request a library hook made (pyhooks.pxi)
-    uint64_t hook_skip_pc   # resuming after a hook's stop: skip the hooks before this pc once
-    uint64_t hook_skip_count
-    void* pyhooks           # the library's Python hooks and devices (PyHooks*, pyhooks.pxi)
+    uint32_t hook_action    # HOOK_*: what a library hook or Python device asked for
+    uint32_t n_mmio_hooks   # library hooks on device accesses (phys_read/phys_write call them)
+    void* pyhooks           # the library's Python hooks (PyHooks*, pyhooks.pxi), or NULL
 
     uint32_t log_mask
     uint32_t log_len

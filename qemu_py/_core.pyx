@@ -34,6 +34,7 @@ include "core/a64_simd_int.pxi"
 include "core/a64_simd_fpvec.pxi"
 include "core/a64_fp_scalar.pxi"
 include "core/plugin_runtime.pxi"
+include "core/debug.pxi"
 include "core/translate.pxi"
 include "core/_dispatch.pxi"
 include "core/loop.pxi"
@@ -42,7 +43,8 @@ include "core/loop.pxi"
 STOP_REASONS = {
     STOP_NONE: "none", STOP_BUDGET: "budget", STOP_POWEROFF: "poweroff", STOP_RESET: "reset",
     STOP_EXIT: "exit", STOP_EXC_LOOP: "exception-loop", STOP_DRAIN: "drain",
-    STOP_BREAK: "break", STOP_WFI: "wfi", STOP_PLUGIN: "plugin",
+    STOP_BREAK: "break", STOP_WFI: "wfi", STOP_PLUGIN: "plugin", STOP_EXCEPTION: "exception",
+    STOP_HOOK: "hook",
 }
 
 LOG_FLAGS = {"in_asm": LOG_IN_ASM, "exec": LOG_EXEC, "int": LOG_INT}
@@ -97,7 +99,7 @@ cdef class Core:
         self.m.ncpus = ncpus
         self.m.ram_base = ram_base
         self.m.ram_size = ram_size
-        self.m.break_pc = NO_TAG
+        self.m.run_only = -1
         pl011_reset(self.uart, self.m)
         gic_reset(self.gic, self.m)
         for k in range(ncpus):
@@ -112,6 +114,7 @@ cdef class Core:
                 tb_flush(self.m)
                 tb_reap(self.m)
             free(self.m.tb_hash)
+            free(self.m.breakpoints)
             free(self.m.code_pages)
             free(self.m.page_tbs)
             free(self.m.ram)
@@ -191,15 +194,22 @@ cdef class Core:
             self.m.log_mask = mask
             tb_flush(self.m)        # in_asm logs at translation: translate afresh
 
-    property break_pc:
-        """Stop before executing the instruction at this address (None: no breakpoint)."""
-        def __get__(self):
-            return None if self.m.break_pc == NO_TAG else self.m.break_pc
-        def __set__(self, value):
-            cdef uint64_t pc = NO_TAG if value is None else value
-            if pc != self.m.break_pc:
-                self.m.break_pc = pc
-                tb_flush(self.m)    # blocks must end at the breakpoint
+    # --- breakpoints ---------------------------------------------------------------------------
+
+    def add_breakpoint(self, uint64_t va):
+        """Stop any vCPU before it executes the instruction at virtual address va (except the
+        first instruction of a run). Returns False if it was set already."""
+        cdef int res = breakpoint_add(self.m, va)
+        if res < 0:
+            raise MemoryError()
+        return res == 0
+
+    def remove_breakpoint(self, uint64_t va):
+        """Returns False if there was none at va."""
+        return breakpoint_remove(self.m, va)
+
+    def breakpoints(self):
+        return [self.m.breakpoints[k] for k in range(self.m.nbreakpoints)]
 
     property features:
         """The FEAT_* bits of the CPU model (which optional instructions exist)."""
@@ -219,6 +229,11 @@ cdef class Core:
     property ncpus:
         def __get__(self):
             return self.m.ncpus
+
+    property current_cpu:
+        """The vCPU that ran last (the one a stop concerns)."""
+        def __get__(self):
+            return self.m.current_cpu
 
     property exit_code:
         def __get__(self):
@@ -257,10 +272,16 @@ cdef class Core:
             return int(c.v[2 * <int>n]) | (int(c.v[2 * <int>n + 1]) << 64)
         if name == "el":
             return c.el
+        if name == "currentel":
+            return c.el << 2
         if name == "spsel":
             return c.spsel
         if name == "daif":
             return c.daif
+        if name == "cntvct_el0" or name == "cntpct_el0":
+            return counter_now(c)
+        if name == "cntfrq_el0":
+            return 1000000000 // NS_PER_TICK
         if name == "sp_el0":
             return c.x[REG_SP] if (c.el == 0 or c.spsel == 0) else c.sp_el0
         if name == "sp_el1":
@@ -278,7 +299,16 @@ cdef class Core:
             c.pc = value
         elif name == "nzcv":
             c.nzcv = (value >> 28) & 0xf
-
+        elif name == "daif":
+            c.daif = value & DAIF_MASK_ALL
+        elif name == "el" or name == "spsel":
+            if name == "el" and value > 1 or name == "spsel" and value > 1:
+                raise ValueError(f"{name} must be 0 or 1 (EL2 and EL3 are absent)")
+            if name == "el":
+                cpu_set_sp_sel(c, <uint32_t>value, c.spsel)
+            else:
+                cpu_set_sp_sel(c, c.el, <uint32_t>value)
+            tlb_flush(c)
         elif name == "sp_el0":
             if c.el == 0 or c.spsel == 0:
                 c.x[REG_SP] = value
@@ -293,6 +323,37 @@ cdef class Core:
             field_ptr(c, name)[0] = value
             cpu_update_tb_flags(c)
             tlb_flush(c)
+            c.deadline_insns = 0        # a timer register may have changed: look again
+
+    def get_x(self, uint32_t k, uint32_t n):
+        """X register n (0-30) of vCPU k: the fast path for hooks."""
+        if n > 30:
+            raise IndexError(f"no X register {n}")
+        return self._cpu(k).x[n]
+
+    def set_x(self, uint32_t k, uint32_t n, uint64_t value):
+        if n > 30:
+            raise IndexError(f"no X register {n}")
+        self._cpu(k).x[n] = value
+
+    def get_vreg(self, uint32_t k, uint32_t n):
+        """V register n (0-31) of vCPU k as a 128-bit integer."""
+        cdef CPU* c = self._cpu(k)
+        if n > 31:
+            raise IndexError(f"no V register {n}")
+        return int(c.v[2 * n]) | (int(c.v[2 * n + 1]) << 64)
+
+    def translate(self, uint32_t k, uint64_t va, str access="r"):
+        """Where vCPU k's access to va would go, as it would make it now (its EL, its
+        translation registers), without filling the TLB or raising anything in the guest:
+        (physical address, 0), or (None, fault status code)."""
+        cdef CPU* c = self._cpu(k)
+        cdef uint64_t pa = 0
+        cdef uint32_t fsc = 0
+        cdef int acc = ACC_WRITE if access == "w" else (ACC_EXEC if access == "x" else ACC_READ)
+        if debug_translate(c, va, acc, &pa, &fsc):
+            return pa, 0
+        return None, fsc
 
     def set_vreg(self, uint32_t k, uint32_t n, value):
         """Set V register n (0-31) of vCPU k to a 128-bit integer."""
@@ -320,14 +381,25 @@ cdef class Core:
 
     # --- running -------------------------------------------------------------------------------
 
-    def run(self, uint64_t budget):
+    def run(self, uint64_t budget, bint stop_on_exception=False, int only_cpu=-1):
         """Run the vCPUs round-robin for up to `budget` instructions in all. Returns
-        (stop reason name, instructions executed). 'drain' means buffers need emptying."""
+        (stop reason name, instructions executed). 'drain' means buffers need emptying.
+        stop_on_exception: stop as soon as an exception is entered ('exception').
+        only_cpu: schedule only that vCPU (the others keep their state)."""
         cdef uint64_t total
+        cdef uint32_t k
         cdef Mach* m = self.m
+        if only_cpu >= <int>m.ncpus:
+            raise IndexError(f"no vCPU {only_cpu}")
         m.stop_reason = STOP_NONE
+        m.stop_on_exception = stop_on_exception
+        m.run_only = only_cpu
+        for k in range(m.ncpus):
+            m.cpus[k].bp_armed = 0
         with nogil:
             total = machine_run_plugins(m, budget) if m.plugin_mask else machine_run(m, budget)
+        m.stop_on_exception = 0
+        m.run_only = -1
         if m.stop_reason == STOP_PLUGIN:
             plugin_raise_fatal()
         if m.stop_reason == STOP_NONE:
@@ -354,6 +426,19 @@ cdef class Core:
             pl011_rx_push(self.uart, data[k])
             k += 1
         return k
+
+    def queue_uart_input(self, const unsigned char[:] data):
+        """Queue bytes for the UART to receive as the guest makes room in its FIFO (reading
+        the data register, enabling reception). Returns how many the queue took (it holds
+        4 KiB)."""
+        if data.shape[0] == 0:
+            return 0
+        return pl011_queue_input(self.uart, &data[0], <uint32_t>data.shape[0])
+
+    property uart_input_pending:
+        """Bytes queued by queue_uart_input that the guest's FIFO has not taken yet."""
+        def __get__(self):
+            return self.uart.host_count
 
     def cpu_power(self, uint32_t k, bint on, uint64_t pc=0, uint64_t x0=0):
         """Power vCPU k on at pc with x0 (as PSCI CPU_ON does), or hold it off."""
@@ -415,6 +500,18 @@ cdef uint64_t* field_ptr(CPU* c, str name) except NULL:
     elif name == "id_aa64mmfr0": p = &c.id_aa64mmfr0
     elif name == "id_aa64mmfr1": p = &c.id_aa64mmfr1
     elif name == "id_aa64mmfr2": p = &c.id_aa64mmfr2
+    elif name == "amair_el1": p = &c.amair_el1
+    elif name == "contextidr_el1": p = &c.contextidr_el1
+    elif name == "mdscr_el1": p = &c.mdscr_el1
+    elif name == "afsr0_el1": p = &c.afsr0_el1
+    elif name == "afsr1_el1": p = &c.afsr1_el1
+    elif name == "cntkctl_el1": p = &c.cntkctl_el1
+    elif name == "csselr_el1": p = &c.csselr_el1
+    elif name == "actlr_el1": p = &c.actlr_el1
+    elif name == "cntv_ctl_el0": p = &c.cntv_ctl
+    elif name == "cntv_cval_el0": p = &c.cntv_cval
+    elif name == "cntp_ctl_el0": p = &c.cntp_ctl
+    elif name == "cntp_cval_el0": p = &c.cntp_cval
     elif name == "insn_count": p = &c.insn_count
     else:
         raise KeyError(f"unknown register {name!r}")

@@ -1,7 +1,10 @@
 """MachineConfig: everything the command line (or a library user) chooses about a machine."""
 
+import re
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
+
+from .errors import ConfigError
 
 
 @dataclass
@@ -23,3 +26,30 @@ class MachineConfig:
     plugins: List[Tuple[str, List[str]]] = field(default_factory=list)  # (path, ["k=v", ...])
     icount_shift: Optional[int] = None      # -icount shift=N; -1 for shift=auto
     no_reboot: bool = False
+
+
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_SHIFT = {"": 20, "k": 10, "m": 20, "g": 30, "t": 40}
+
+
+def memory_size(value: Union[int, str]) -> int:
+    """A RAM size in bytes from an int (bytes) or a string as -m takes it: "256M", "1G",
+    "512K", "1.5G", "128" (MiB, as -m assumes without a suffix)."""
+    if isinstance(value, bool):
+        raise ConfigError(f"memory size must be a number of bytes or a string like '256M', "
+                          f"not {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        m = _SIZE.match(value)
+        if m:
+            number, unit = m.groups()
+            shift = _SHIFT[unit.lower()]
+            if "." in number:
+                whole, frac = number.split(".")
+                size = (int(whole) << shift) + ((int(frac) << shift) // 10 ** len(frac))
+            else:
+                size = int(number) << shift
+            return size
+    raise ConfigError(f"memory size {value!r} is not understood: give bytes as an int or a "
+                      "string like '256M' or '1G'")

@@ -1,27 +1,84 @@
-"""Machine: a MachineConfig turned into a running virt board (memory map, devices, images)."""
+"""Machine: a MachineConfig turned into a running virt board (memory map, devices, images), and
+the library's way in: registers, memory, running, stepping, breakpoints, the UART.
 
+    m = Machine(cpu="cortex-a57", memory="256M")
+    m.load("guest.elf")
+    result = m.run(max_insns=1_000_000)
+    print(result.reason, m.cpus[0].regs.pc, m.uart.read())
+"""
+
+import enum
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, List, Optional
 
 from . import _core, cpus, fdt, loader
 from .board import virt
-from .config import MachineConfig
+from .config import MachineConfig, memory_size
 from .errors import ConfigError
+from .state import CPU, PhysicalMemory
+from .uart import UART, OutputStream
+
+# No limit: run() runs until the guest stops, a breakpoint or a hook.
+_FOREVER = 1 << 62
+# While more UART input waits than the core's queue holds, runs are cut into slices this long
+# to top the queue up (deterministic: the slices start where the run starts).
+_INPUT_SLICE = 100_000
+
+
+class StopReason(str, enum.Enum):
+    """Why run() or step() returned. The values are strings, so `reason == "break"` works."""
+    BUDGET = "budget"                   # max_insns instructions completed
+    TIMEOUT = "timeout"                 # timeout_insns completed before anything else stopped it
+    STEP = "step"                       # step(): one instruction completed
+    BREAK = "break"                     # at until_pc or a breakpoint, before executing it
+    EXCEPTION = "exception"             # step(): an exception was entered instead
+    STOPPED = "stopped"                 # a hook or Python device called Machine.stop()
+    POWEROFF = "poweroff"               # PSCI SYSTEM_OFF
+    RESET = "reset"                     # PSCI SYSTEM_RESET (call reset() to go on)
+    EXIT = "exit"                       # semihosting exit: see exit_code
+    EXCEPTION_LOOP = "exception-loop"   # exceptions again and again with nothing completing
+    WFI = "wfi"                         # every vCPU waits for an interrupt that cannot come
+    PLUGIN = "plugin"                   # a native plugin's request
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
 class RunResult:
-    reason: str          # budget, poweroff, reset, exit, exception-loop, break, wfi
-    executed: int        # instructions completed in this call
+    """What a run did: why it stopped, how many instructions completed (all vCPUs), and the
+    vCPU that ran last with its pc (for a breakpoint: the breakpoint's address)."""
+    reason: StopReason
+    executed: int
+    cpu: int = 0
+    pc: int = 0
+
+    def __repr__(self) -> str:
+        return (f"RunResult(reason={self.reason.value!r}, executed={self.executed}, "
+                f"cpu={self.cpu}, pc={self.pc:#x})")
 
 
 class Machine:
-    """A virt machine. `Machine(MachineConfig(...))` or `Machine(cpu=..., memory=..., smp=...)`.
-    With `config.kernel` set, the images are loaded and vCPU 0 waits at their entry."""
+    """A virt machine.
 
-    def __init__(self, config: Optional[MachineConfig] = None, **options):
+    `Machine(cpu="cortex-a57", memory="256M", smp=1)`, or `Machine(MachineConfig(...))`. Other
+    keywords are MachineConfig's fields (kernel=, initrd=, append=, dtb=, semihosting=, ...).
+    With a kernel the images are loaded and vCPU 0 waits at their entry; otherwise vCPU 0 is
+    at its reset state (EL1h, MMU off, pc 0) and the other vCPUs are off until PSCI CPU_ON."""
+
+    def __init__(self, config: Optional[MachineConfig] = None, **options: Any):
         if config is None:
+            if "memory" in options:
+                options["memory"] = memory_size(options["memory"])
+            unknown = set(options) - set(MachineConfig.__dataclass_fields__)
+            if unknown:
+                raise ConfigError(f"unknown machine option(s): {', '.join(sorted(unknown))} "
+                                  "(see qemu_py.MachineConfig)")
             config = MachineConfig(**options)
+        elif options:
+            raise ConfigError("give either a MachineConfig or keyword options, not both")
+        else:
+            config.memory = memory_size(config.memory)
         _validate(config)
         self.config = config
         try:
@@ -37,18 +94,40 @@ class Machine:
         self.core.features = sum(_core.FEATURES[f] for f in cpus.FEATURES[config.cpu])
         for k in range(config.smp):
             self.core.set_cpu_ids(k, dict(cpus.MODELS[config.cpu], mpidr=cpus.mpidr(k)))
-        self.output = bytearray()       # UART output not yet consumed by an output callback
-        self.on_output = None           # callable(bytes) taking UART output as it comes
-        self.semihosting_output = bytearray()   # the semihosting console's, likewise
-        self.on_semihosting_output = None
-        self.on_log = None              # callable(events) taking -d events as they come
+        for k in range(1, config.smp):
+            self.core.reset_cpu(k, 0, powered_on=False)     # waiting for PSCI CPU_ON
+        self.cpus: List[CPU] = [CPU(self, k) for k in range(config.smp)]
+        self.memory = PhysicalMemory(self.core)
+        self.uart = UART(self.core)
+        self.semihosting_console = OutputStream()   # semihosting SYS_WRITE0/WRITEC/WRITE
+        self.on_log: Optional[Callable] = None      # callable(events) taking -d events
         self.boot_image: Optional[loader.BootImage] = None
         if config.kernel is not None:
-            self.boot_image = loader.load_kernel(config.kernel, virt.RAM_BASE, config.memory,
-                                                 initrd=config.initrd, dtb=config.dtb)
-            if config.dtb is None:
-                self._add_generated_dtb(self.boot_image)
-            self._install(self.boot_image)
+            self._boot(config.kernel, config.initrd, config.dtb)
+
+    # --- images --------------------------------------------------------------------------------
+
+    def load(self, path: str) -> int:
+        """Load a kernel (ELF, arm64 Image or raw binary) the way -kernel does and point vCPU 0
+        at its entry with the registers its boot protocol sets. Returns the entry address."""
+        return self.load_kernel(path)
+
+    def load_kernel(self, kernel: str, initrd: Optional[str] = None, append: str = "",
+                    dtb: Optional[str] = None) -> int:
+        """As -kernel/-initrd/-append/-dtb: load the images, generate the device tree (unless
+        `dtb` names one) with `append` as the kernel command line, and point vCPU 0 at the
+        entry. Returns the entry address. Raises ConfigError for a bad or missing file."""
+        self.config.kernel, self.config.initrd = kernel, initrd
+        self.config.append, self.config.dtb = append, dtb
+        return self._boot(kernel, initrd, dtb)
+
+    def _boot(self, kernel: str, initrd: Optional[str], dtb: Optional[str]) -> int:
+        self.boot_image = loader.load_kernel(kernel, virt.RAM_BASE, self.config.memory,
+                                             initrd=initrd, dtb=dtb)
+        if dtb is None:
+            self._add_generated_dtb(self.boot_image)
+        self._install(self.boot_image)
+        return self.boot_image.entry
 
     def _add_generated_dtb(self, boot: loader.BootImage) -> None:
         # The device tree describing this configuration, where the loader says it goes.
@@ -59,68 +138,19 @@ class Machine:
         blob = fdt.build_dtb(cfg.smp, cfg.memory, cpus.COMPATIBLE[cfg.cpu], cfg.append, initrd)
         loader.place_dtb(boot, blob, virt.RAM_BASE, cfg.memory)
 
-    @property
-    def exit_code(self) -> int:
-        return self.core.exit_code
-
-    def write_phys(self, addr: int, data: bytes) -> None:
-        self.core.write_phys(addr, data)
-
-    def read_phys(self, addr: int, n: int) -> bytes:
-        return self.core.read_phys(addr, n)
+    def _install(self, boot: loader.BootImage) -> None:
+        for addr, blob in boot.blobs:
+            self.core.write_phys(addr, blob)
+        self.set_entry(boot.entry, **boot.regs)
 
     def set_entry(self, pc: int, **regs: int) -> None:
-        """Reset vCPU 0 to start at pc at EL1h with the given registers (x0=..., sp=...)."""
+        """Reset vCPU 0 to start at pc at EL1h with the given registers (x0=..., sp=...,
+        vbar_el1=...); the other vCPUs wait, off, for PSCI CPU_ON."""
         self.core.reset_cpu(0, pc)
         for name, value in regs.items():
             self.core.set_reg(0, name, value)
         for k in range(1, self.config.smp):
             self.core.reset_cpu(k, 0, powered_on=False)
-
-    def set_log_mask(self, mask: int) -> None:
-        """Which events the core records for -d (bits of _core.LOG_FLAGS)."""
-        self.core.log_mask = mask
-
-    def _drain(self) -> None:
-        semi = self.core.take_semihosting_output()
-        if semi:
-            if self.on_semihosting_output is not None:
-                self.on_semihosting_output(semi)
-            else:
-                self.semihosting_output += semi
-        data = self.core.take_uart_output()
-        if data:
-            if self.on_output is not None:
-                self.on_output(data)
-            else:
-                self.output += data
-        if self.core.log_mask:
-            events = self.core.take_log()
-            if events and self.on_log is not None:
-                self.on_log(events)
-
-    def run(self, max_insns: int = 1 << 62, until_pc: Optional[int] = None) -> RunResult:
-        """Run until the guest stops, `max_insns` instructions have completed, or vCPU 0 is
-        about to execute `until_pc`."""
-        self.core.break_pc = until_pc
-        total = 0
-        try:
-            while True:
-                reason, executed = self.core.run(max_insns - total)
-                total += executed
-                self._drain()
-                if reason != "drain":
-                    return RunResult(reason, total)
-        finally:
-            if until_pc is not None:
-                self.core.break_pc = None
-
-    def load(self, path: str) -> int:
-        """Load a kernel (ELF, arm64 Image or raw binary) and point vCPU 0 at its entry with the
-        registers its boot protocol sets. Returns the entry address."""
-        self.boot_image = loader.load_kernel(path, virt.RAM_BASE, self.config.memory)
-        self._install(self.boot_image)
-        return self.boot_image.entry
 
     def reset(self) -> None:
         """A system reset (PSCI SYSTEM_RESET): every vCPU back to its reset state and the
@@ -130,17 +160,149 @@ class Machine:
         if self.boot_image is not None:
             self._install(self.boot_image)
 
-    def _install(self, boot: loader.BootImage) -> None:
-        for addr, blob in boot.blobs:
-            self.core.write_phys(addr, blob)
-        self.set_entry(boot.entry, **boot.regs)
+    # --- state ---------------------------------------------------------------------------------
+
+    @property
+    def exit_code(self) -> int:
+        """The status the guest exited with through semihosting (SYS_EXIT); 0 until then."""
+        return self.core.exit_code
+
+    def write_phys(self, addr: int, data: bytes) -> None:
+        """Same as memory.write()."""
+        self.memory.write(addr, data)
+
+    def read_phys(self, addr: int, n: int) -> bytes:
+        """Same as memory.read()."""
+        return self.memory.read(addr, n)
+
+    @property
+    def on_output(self):
+        """Same as uart.on_output."""
+        return self.uart.on_output
+
+    @on_output.setter
+    def on_output(self, sink) -> None:
+        self.uart.on_output = sink
+
+    @property
+    def on_semihosting_output(self):
+        """Same as semihosting_console.on_output."""
+        return self.semihosting_console.on_output
+
+    @on_semihosting_output.setter
+    def on_semihosting_output(self, sink) -> None:
+        self.semihosting_console.on_output = sink
+
+    @property
+    def semihosting_output(self) -> bytes:
+        """Same as semihosting_console.output."""
+        return self.semihosting_console.output
+
+    def set_log_mask(self, mask: int) -> None:
+        """Which events the core records for -d (bits of _core.LOG_FLAGS)."""
+        self.core.log_mask = mask
+
+    # --- breakpoints ---------------------------------------------------------------------------
+
+    def add_breakpoint(self, addr: int) -> None:
+        """Stop any vCPU before it executes the instruction at virtual address `addr`. A run
+        that starts on a breakpoint executes it (so run() again continues). Blocks of
+        translated code end at breakpoints, so any number of them costs nothing per
+        instruction."""
+        self.core.add_breakpoint(addr)
+
+    def remove_breakpoint(self, addr: int) -> None:
+        """Raises KeyError if there is no breakpoint at addr."""
+        if not self.core.remove_breakpoint(addr):
+            raise KeyError(f"no breakpoint at {addr:#x}")
+
+    @property
+    def breakpoints(self) -> List[int]:
+        """The breakpoint addresses, in order."""
+        return self.core.breakpoints()
+
+    # --- running -------------------------------------------------------------------------------
+
+    def run(self, max_insns: Optional[int] = None, until_pc: Optional[int] = None,
+            timeout_insns: Optional[int] = None) -> RunResult:
+        """Run the vCPUs until the guest stops (power off, exit, an exception loop, every vCPU
+        waiting forever), a breakpoint or `until_pc` is reached (before executing it), a hook
+        calls stop(), or an instruction limit is reached: `max_insns` (reason "budget") or
+        `timeout_insns` (reason "timeout": the same limit, named as a failure to get where
+        the caller wanted). Instructions are counted over all vCPUs. An exception raised in a
+        hook or Python device ends the run and propagates with its traceback."""
+        limit, limit_reason = _FOREVER, StopReason.BUDGET
+        if max_insns is not None:
+            if max_insns < 0:
+                raise ValueError("max_insns must not be negative")
+            limit = max_insns
+        if timeout_insns is not None and timeout_insns < limit:
+            if timeout_insns < 0:
+                raise ValueError("timeout_insns must not be negative")
+            limit, limit_reason = timeout_insns, StopReason.TIMEOUT
+        added = until_pc is not None and self.core.add_breakpoint(until_pc)
+        try:
+            return self._run(limit, limit_reason)
+        finally:
+            if added:
+                self.core.remove_breakpoint(until_pc)
+
+    def step(self, cpu: int = 0) -> RunResult:
+        """Run exactly one instruction on vCPU `cpu` (the others do not run). Reason "step"
+        when it completed; "exception" when an exception was entered instead (the instruction
+        faulted, or an interrupt was pending): the vCPU is then at the vector, nothing of the
+        handler run. Breakpoints do not stop a step."""
+        only = cpu if self.config.smp > 1 else -1
+        if not 0 <= cpu < self.config.smp:
+            raise IndexError(f"no vCPU {cpu}")
+        return self._run(1, StopReason.STEP, stop_on_exception=True, only_cpu=only)
+
+    def _run(self, limit: int, limit_reason: StopReason, stop_on_exception: bool = False,
+             only_cpu: int = -1) -> RunResult:
+        core = self.core
+        total = 0
+        while True:
+            self.uart._feed()
+            budget = limit - total
+            if self.uart._input:
+                budget = min(budget, _INPUT_SLICE)      # more than the core's queue holds
+            reason, executed = core.run(budget, stop_on_exception, only_cpu)
+            total += executed
+            self._drain()
+            if reason == "drain":
+                continue
+            if reason == "budget":
+                if total < limit:
+                    continue                # a slice for UART input, not the limit
+                reason = limit_reason
+            elif reason == "wfi" and self.uart._input:
+                before = self.uart.pending_input
+                self.uart._feed()
+                if self.uart.pending_input < before:
+                    continue                # the input the guest waited for is there now
+            k = core.current_cpu
+            return RunResult(StopReason(reason), total, k, core.get_reg(k, "pc"))
+
+    def _drain(self) -> None:
+        self.semihosting_console._deliver(self.core.take_semihosting_output())
+        self.uart._deliver(self.core.take_uart_output())
+        if self.core.log_mask:
+            events = self.core.take_log()
+            if events and self.on_log is not None:
+                self.on_log(events)
+
+    def __repr__(self) -> str:
+        cfg = self.config
+        return (f"<Machine virt -cpu {cfg.cpu} -m {cfg.memory >> 20}M -smp {cfg.smp}"
+                f"{' -kernel ' + cfg.kernel if cfg.kernel else ''}>")
 
 
 def _validate(config: MachineConfig) -> None:
     if config.machine != "virt":
         raise ConfigError(f"unsupported machine type '{config.machine}' (only 'virt')")
     if config.cpu not in cpus.MODELS:
-        raise ConfigError(f"unable to find CPU model '{config.cpu}'")
+        raise ConfigError(f"unable to find CPU model '{config.cpu}' "
+                          f"(available: {', '.join(sorted(cpus.MODELS))})")
     if not 1 <= config.smp <= _core_max_cpus():
         raise ConfigError(f"invalid number of vCPUs {config.smp}: the virt machine takes "
                           f"1 to {_core_max_cpus()}")

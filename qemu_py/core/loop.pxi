@@ -19,14 +19,23 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
             # Interrupts are taken between blocks; ELR is the next instruction to run.
             take_exception(c, EXC_IRQ, 0, 0, c.pc, 0, False)
             c.exc_streak = 0
-        if c.pc == m.break_pc and executed > 0:
-            m.stop_reason = STOP_BREAK
-            break
+            if m.stop_on_exception and m.stop_reason == STOP_NONE:
+                m.stop_reason = STOP_EXCEPTION
+            if m.stop_reason != STOP_NONE:
+                break               # a hook on the interrupt stopped the run
         tb = tb_find(c)
         if tb == NULL:
+            c.bp_armed = 1
             if c.exc_streak >= 32:
                 m.stop_reason = STOP_EXC_LOOP
+            elif m.stop_on_exception and m.stop_reason == STOP_NONE:
+                m.stop_reason = STOP_EXCEPTION
             continue
+        if tb.is_break and c.bp_armed:
+            # A breakpoint stops the vCPU before the instruction, except where it starts a run.
+            m.stop_reason = STOP_BREAK
+            break
+        c.bp_armed = 1
         if m.log_mask & LOG_EXEC:
             log_event(m, EV_TB_EXEC, c.index, tb.pc, tb.phys_pc, 0, 0, 0)
         insns = tb.insns
@@ -61,6 +70,8 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
             c.exc_streak = 1 if res == FAULT else 0
         if c.exc_streak >= 32:
             m.stop_reason = STOP_EXC_LOOP
+        elif res == FAULT and m.stop_on_exception and m.stop_reason == STOP_NONE:
+            m.stop_reason = STOP_EXCEPTION
     return executed
 
 
@@ -78,6 +89,8 @@ cdef uint64_t machine_run(Mach* m, uint64_t budget) noexcept nogil:
         for k in range(m.ncpus):
             c = &m.cpus[k]
             c.round_insns = c.insn_count
+            if m.run_only >= 0 and <uint32_t>m.run_only != k:
+                continue
             if c.powered_off:
                 if m.plugin_mask & PM_IDLE:
                     plugin_vcpu_runnable(c, False)

@@ -29,6 +29,7 @@ cdef enum:
     CR_UARTEN = 1 << 0
     CR_RXE = 1 << 9
     UART_FIFO_DEPTH = 16
+    UART_HOST_IN_SIZE = 4096    # bytes the host has sent that wait for room in the FIFO
 
 # PeriphID0-3 then PCellID0-3.
 cdef uint8_t[8] PL011_ID = [0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1]
@@ -43,6 +44,10 @@ cdef struct PL011:
     bint irq_driven             # the guest has written IMSC: it reads on the RX interrupt
     int irq_spi                 # its interrupt number there, -1 when not wired
     void* gic
+    # The library's input (Core.queue_uart_input): moved into the FIFO as the guest makes
+    # room, so when it arrives depends only on what the guest does.
+    uint8_t host_in[UART_HOST_IN_SIZE]
+    uint32_t host_head, host_count
 
 
 cdef inline uint32_t pl011_rx_capacity(PL011* u) noexcept nogil:
@@ -80,6 +85,24 @@ cdef void pl011_rx_push(PL011* u, uint8_t ch) noexcept nogil:
     pl011_update_irq(u)
 
 
+cdef void pl011_refill(PL011* u) noexcept nogil:
+    while u.host_count and pl011_rx_ready(u):
+        pl011_rx_push(u, u.host_in[u.host_head])
+        u.host_head = (u.host_head + 1) % UART_HOST_IN_SIZE
+        u.host_count -= 1
+
+
+cdef uint32_t pl011_queue_input(PL011* u, const uint8_t* data, uint32_t n) noexcept nogil:
+    # Returns how many bytes the host queue took.
+    cdef uint32_t k = 0
+    while k < n and u.host_count < UART_HOST_IN_SIZE:
+        u.host_in[(u.host_head + u.host_count) % UART_HOST_IN_SIZE] = data[k]
+        u.host_count += 1
+        k += 1
+    pl011_refill(u)
+    return k
+
+
 cdef void uart_output(Mach* m, uint8_t ch) noexcept nogil:
     if m.uart_out_len < UART_OUT_SIZE:
         m.uart_out[m.uart_out_len] = ch
@@ -99,6 +122,7 @@ cdef bint pl011_read(void* dev, uint64_t off, uint32_t size, uint64_t* out) noex
             u.rx_count -= 1
         if u.rx_count == 0:
             u.ris &= ~(<uint32_t>(INT_RX | INT_RT))
+        pl011_refill(u)
         pl011_update_irq(u)
     elif off == UART_RSR:
         v = u.rsr
@@ -165,6 +189,8 @@ cdef bint pl011_write(void* dev, uint64_t off, uint32_t size, uint64_t val) noex
         u.ris &= ~v
     elif off == UART_DMACR:
         u.dmacr = v
+    if u.host_count and (off == UART_CR or off == UART_LCR_H):
+        pl011_refill(u)         # reception enabled, or the FIFO grew
     pl011_update_irq(u)
     return True
 

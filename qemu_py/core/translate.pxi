@@ -103,7 +103,8 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
         n += 1
         cur += 4
         pa += 4
-        if res == DEC_END or (cur & (PAGE_SIZE - 1)) == 0 or cur == m.break_pc:
+        if res == DEC_END or (cur & (PAGE_SIZE - 1)) == 0 \
+                or (m.nbreakpoints and is_breakpoint(m, cur)):
             break
     if m.plugin_mask & PM_TRANS:
         # Plugins see the block and add their instrumentation records (plugin_runtime.pxi).
@@ -123,6 +124,7 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
     tb.phys_pc = phys_pc
     tb.flags = c.tb_flags
     tb.n_insns = n
+    tb.is_break = m.nbreakpoints != 0 and is_breakpoint(m, pc)
     h = tb_hash_index(phys_pc)
     tb.hash_next = m.tb_hash[h]
     m.tb_hash[h] = tb

@@ -55,6 +55,8 @@ cdef enum:
     STOP_BREAK = 7          # the library asked to stop at an address
     STOP_WFI = 8            # every vCPU waits for an interrupt that cannot come
     STOP_PLUGIN = 9         # a plugin request (reset/uninstall) or a fatal plugin error
+    STOP_EXCEPTION = 10     # an exception was entered while Mach.stop_on_exception was set (step)
+    STOP_HOOK = 11          # a library hook or Python device asked to stop, or raised
 
 
 cdef struct Insn:
@@ -80,6 +82,7 @@ cdef struct TB:
     uint32_t flags          # CPU state that changes decoding (EL, MMU on)
     uint32_t n_insns        # guest instructions
     uint32_t n_recs         # records: n_insns, plus plugin instrumentation records if any
+    uint32_t is_break       # its first instruction is a breakpoint (debug.pxi)
     TB* hash_next           # chain in the physical hash table
     TB* page_next           # chain of the blocks translated from the same RAM page
     Insn* insns             # n_recs records, allocated with the block
@@ -145,6 +148,7 @@ cdef struct CPU:
     uint32_t irq_line       # the interrupt controller asserts IRQ to this vCPU
     uint64_t round_insns    # insn_count when the current scheduling round began
     uint64_t deadline_insns # insn_count at which a timer condition next changes
+    uint32_t bp_armed       # breakpoints stop this vCPU: set after its first block of a run
 
     # By privilege: [0] EL0 (and LDTR/STTR), [1] EL1; [2] is never filled, so every access
     # through it misses. tlb_idx selects the set for ordinary accesses (normally the EL),
@@ -225,7 +229,14 @@ cdef struct Mach:
     uint32_t stop_reason
     int32_t exit_code
     uint32_t semihosting
-    uint64_t break_pc       # the library's stop address; NO_TAG when none
+    uint64_t* breakpoints   # the library's stop addresses (sorted, debug.pxi)
+    uint32_t nbreakpoints
+    uint32_t stop_on_exception  # stop as soon as an exception is entered (single-stepping)
+    int32_t run_only        # schedule only this vCPU (single-stepping one); -1: all
+    uint32_t hook_action    # HOOK_* request a library hook made (pyhooks.pxi)
+    uint64_t hook_skip_pc   # resuming after a hook's stop: skip the hooks before this pc once
+    uint64_t hook_skip_count
+    void* pyhooks           # the library's Python hooks and devices (PyHooks*, pyhooks.pxi)
 
     uint32_t log_mask
     uint32_t log_len

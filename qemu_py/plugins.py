@@ -325,6 +325,17 @@ class PluginHost:
         """The end of the run: the atexit callbacks (reports), once."""
         self._core_mod.plugin_atexit()
 
+    def close(self) -> None:
+        """The reports (if not given yet), then the plugins are done with: another machine may
+        load plugins. (Freeing the machine does the same.)"""
+        self._core_mod.plugin_detach(self.core)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 def open_outs(log_file: Optional[str], log=None) -> int:
     """The descriptor plugin output goes to: the -D file (sharing the -d log's if it is open),

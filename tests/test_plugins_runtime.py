@@ -258,8 +258,7 @@ for spec in (insn + ",inline=on", bb):
     host.load(parse_options([spec]))
     host.start()
     print(m.run().executed, flush=True)
-    host.atexit()
-    del host, m                             # the next machine may have plugins of its own
+    host.close()                            # reports; the next machine may have plugins
 m = Machine(MachineConfig(kernel=elf))
 host = PluginHost(m, 1)
 host.load(parse_options([misuse + ",mode=tb_exec"]))
@@ -288,3 +287,18 @@ def test_library_machines_one_after_another(asm_guest, plugins, case, tmp_path):
         "block callback",
         "PluginError: plugin API misuse: qemu_plugin_tb_n_insns: block handle used outside the "
         "translation callback that made it"]
+
+
+# --- time control ----------------------------------------------------------------------------
+
+def test_time_control_moves_the_virtual_clock(asm_guest, case):
+    """The plugin moves the clock to 1 s (the counter runs at 62.5 MHz: 62,500,000 ticks) before
+    the guest's second read; moving it back, or with a wrong handle, does nothing."""
+    elf = asm_guest("clock")
+    plain = run_qemu_py(elf)
+    assert [int(v, 16) for v in plain.stdout.split()][1] < 1000
+    got = run_qemu_py(elf, case("clock"))
+    assert got.returncode == 0, got.stderr
+    before, after = (int(v, 16) for v in got.stdout.split())
+    assert before < 1000
+    assert 62_500_000 <= after < 62_500_000 + 1000

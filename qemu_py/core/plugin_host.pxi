@@ -126,6 +126,12 @@ def plugin_atexit():
     plugin_raise_fatal()
 
 
+def plugin_detach(Core core):
+    """End the plugins of this machine now (atexit callbacks, once) and free the machinery for
+    another machine."""
+    plugin_machine_gone(core.m)
+
+
 def plugin_fatal_message():
     return g_rt.fatal_msg.decode() if g_rt.fatal else None
 

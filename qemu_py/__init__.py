@@ -17,11 +17,12 @@ from .config import MachineConfig
 from .errors import (ConfigError, GuestError, MemoryAccessError, PluginError, QemuPyError,
                      SnapshotError)
 from .machine import Machine, RunResult, StopReason
+from .snapshot import Snapshot
 from .state import CPU, PhysicalMemory, Registers, SystemRegisters
 from .uart import UART
 
 __all__ = ["Machine", "MachineConfig", "RunResult", "StopReason", "CPU", "Registers",
-           "SystemRegisters", "PhysicalMemory", "UART", "QemuPyError", "ConfigError",
+           "SystemRegisters", "PhysicalMemory", "UART", "Snapshot", "QemuPyError", "ConfigError",
            "GuestError", "MemoryAccessError", "PluginError", "SnapshotError", "get_include"]
 __version__ = "0.1.0"
 

@@ -35,6 +35,7 @@ include "core/a64_simd_fpvec.pxi"
 include "core/a64_fp_scalar.pxi"
 include "core/plugin_runtime.pxi"
 include "core/debug.pxi"
+include "core/snapshot.pxi"
 include "core/translate.pxi"
 include "core/_dispatch.pxi"
 include "core/loop.pxi"
@@ -44,7 +45,7 @@ STOP_REASONS = {
     STOP_NONE: "none", STOP_BUDGET: "budget", STOP_POWEROFF: "poweroff", STOP_RESET: "reset",
     STOP_EXIT: "exit", STOP_EXC_LOOP: "exception-loop", STOP_DRAIN: "drain",
     STOP_BREAK: "break", STOP_WFI: "wfi", STOP_PLUGIN: "plugin", STOP_EXCEPTION: "exception",
-    STOP_HOOK: "hook",
+    STOP_HOOK: "hook", STOP_IDLE: "idle",
 }
 
 LOG_FLAGS = {"in_asm": LOG_IN_ASM, "exec": LOG_EXEC, "int": LOG_INT}
@@ -225,6 +226,32 @@ cdef class Core:
             return self.m.icount_shift
         def __set__(self, uint32_t shift):
             self.m.icount_shift = shift
+
+    property pace_idle:
+        """When every vCPU waits for a timer, stop with 'idle' (idle_wake_ns says when the
+        next one fires) instead of jumping virtual time to it: the caller waits and then calls
+        advance_idle. Off by default (runs are then deterministic and idle costs nothing)."""
+        def __get__(self):
+            return self.m.pace_idle
+        def __set__(self, bint on):
+            self.m.pace_idle = on
+
+    property idle_wake_ns:
+        def __get__(self):
+            return self.m.idle_wake_ns
+
+    property virtual_ns:
+        """Virtual time at the start of the current round (exact after an 'idle' stop)."""
+        def __get__(self):
+            return self.m.round_start_ns
+
+    def advance_idle(self, uint64_t ns):
+        """After an 'idle' stop: move virtual time to `ns`, no later than idle_wake_ns and
+        never backwards."""
+        if ns > self.m.idle_wake_ns:
+            ns = self.m.idle_wake_ns
+        if ns > self.m.round_start_ns:
+            self.m.round_start_ns = ns
 
     property ncpus:
         def __get__(self):
@@ -460,6 +487,96 @@ cdef class Core:
             out.append((kinds[e.kind], e.cpu, e.pc, e.a, e.b, e.c, e.d))
         self.m.log_len = 0
         return out
+
+    # --- snapshots (qemu_py/snapshot.py frames these) ---------------------------------------------
+
+    def state_layout(self):
+        """Sizes of the state structs: a snapshot made by a core with other sizes is refused."""
+        return {"cpu": cpu_state_size(self.m.cpus), "gic": sizeof(GIC), "pl011": sizeof(PL011),
+                "page": PAGE_SIZE}
+
+    def save_cpu(self, uint32_t k):
+        """vCPU k's state (its struct up to the caches) as bytes."""
+        cdef CPU* c = self._cpu(k)
+        return PyBytes_FromStringAndSize(<char*>c, cpu_state_size(c))
+
+    def load_cpu(self, uint32_t k, const unsigned char[:] data):
+        cdef CPU* c = self._cpu(k)
+        if <size_t>data.shape[0] != cpu_state_size(c):
+            raise ValueError("vCPU state of the wrong size")
+        memcpy(c, &data[0], cpu_state_size(c))
+        c.index = k
+        cpu_state_loaded(c)
+
+    def save_devices(self):
+        """(GIC, PL011) state as bytes, their pointers zeroed."""
+        cdef GIC g = self.gic[0]
+        cdef PL011 u = self.uart[0]
+        g.mach = NULL
+        u.mach = NULL
+        u.gic = NULL
+        return (PyBytes_FromStringAndSize(<char*>&g, sizeof(GIC)),
+                PyBytes_FromStringAndSize(<char*>&u, sizeof(PL011)))
+
+    def load_devices(self, const unsigned char[:] gic, const unsigned char[:] uart):
+        cdef Mach* gm = self.gic.mach
+        cdef Mach* um = self.uart.mach
+        cdef void* ug = self.uart.gic
+        cdef int spi = self.uart.irq_spi
+        if <size_t>gic.shape[0] != sizeof(GIC) or <size_t>uart.shape[0] != sizeof(PL011):
+            raise ValueError("device state of the wrong size")
+        memcpy(self.gic, &gic[0], sizeof(GIC))
+        memcpy(self.uart, &uart[0], sizeof(PL011))
+        self.gic.mach = gm
+        self.uart.mach = um
+        self.uart.gic = ug
+        self.uart.irq_spi = spi
+
+    def save_clock(self):
+        """(virtual time of the round, exit code, the vCPU that ran last)."""
+        return self.m.round_start_ns, self.m.exit_code, self.m.current_cpu
+
+    def load_clock(self, uint64_t round_start_ns, int32_t exit_code, uint32_t current_cpu):
+        self.m.round_start_ns = round_start_ns
+        self.m.exit_code = exit_code
+        self.m.current_cpu = current_cpu
+
+    def save_ram(self):
+        """RAM without its all-zero pages: (bitmap of the pages kept, their bytes in order)."""
+        cdef uint64_t npages = self.m.ram_size >> PAGE_BITS
+        cdef bytearray bitmap = bytearray((npages + 7) // 8)
+        cdef uint8_t* bm = bitmap
+        cdef uint64_t count
+        cdef bytearray data
+        cdef uint8_t* out
+        with nogil:
+            count = ram_nonzero_pages(self.m, bm)
+        data = bytearray(count * PAGE_SIZE)
+        if count:
+            out = <uint8_t*>(<char*>data)
+            with nogil:
+                ram_copy_pages(self.m, bm, out)
+        return bytes(bitmap), data
+
+    def load_ram(self, const unsigned char[:] bitmap, const unsigned char[:] data):
+        cdef uint64_t npages = self.m.ram_size >> PAGE_BITS, k, count = 0
+        if <uint64_t>bitmap.shape[0] != (npages + 7) // 8:
+            raise ValueError("RAM page map of the wrong size")
+        for k in range(npages):
+            if bitmap[k >> 3] & (1 << (k & 7)):
+                count += 1
+        if <uint64_t>data.shape[0] != count * PAGE_SIZE:
+            raise ValueError("RAM pages missing or left over")
+        with nogil:
+            ram_fill_pages(self.m, &bitmap[0], &data[0] if count else NULL)
+
+    def state_loaded(self):
+        """After loading state: translated code and every vCPU's caches start afresh."""
+        cdef uint32_t k
+        tb_flush(self.m)
+        tb_reap(self.m)
+        for k in range(self.m.ncpus):
+            cpu_state_loaded(&self.m.cpus[k])
 
     def flush_tbs(self):
         tb_flush(self.m)

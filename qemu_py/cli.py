@@ -510,6 +510,9 @@ def run(machine, console, log=None) -> int:
                 return 0
             machine.reset()
             continue
+        if reason == "idle":
+            console.idle(machine.core)
+            continue
         if reason == "wfi" and console is not None and console.wait(machine.core):
             continue
         if reason in ("exception-loop", "wfi"):
@@ -549,6 +552,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             machine.on_output = _writer(sys.stdout)
             from .console import Console
             console = Console.open(mux=cfg.serial == "mon:stdio")
+            if console is not None and console.is_tty:
+                machine.core.pace_idle = True       # a person is typing: idle in real time
         plugin_host = _install_plugins(machine, cfg, log)
         for sig in (signal.SIGTERM, signal.SIGHUP):
             old_handlers[sig] = signal.signal(sig, _terminate)

@@ -10,11 +10,14 @@ import os
 import select
 import stat
 import sys
+import time
 
 CTRL_A = 0x01
 _MUX_HELP = (b"\r\nC-a h    print this help\r\nC-a x    exit emulator\r\n"
              b"C-a C-a  sends C-a\r\n")
 _MAX_PENDING = 1 << 16
+# How far virtual time may fall behind real time before the lag is forgiven (see idle).
+_MAX_LAG = 0.1
 
 
 class Quit(Exception):
@@ -29,6 +32,8 @@ class Console:
         self.eof = False
         self._escape = False
         self._saved_tty = None
+        self.is_tty = is_tty
+        self._host_ref = float("-inf")     # the host time that virtual time 0 corresponds to
         if is_tty:
             self._raw_mode()
 
@@ -116,13 +121,30 @@ class Console:
             taken = core.push_uart_input(bytes(self.pending))
             del self.pending[:taken]
 
-    def wait(self, core) -> bool:
-        """The guest sleeps until an interrupt: wait for input that might wake it. True when new
-        bytes reached the UART, False when there will be none (EOF) or it takes none."""
+    def wait(self, core, timeout=None) -> bool:
+        """The guest sleeps until an interrupt: wait for input that might wake it, for up to
+        `timeout` seconds (None: no limit). True when new bytes reached the UART, False when
+        there will be none (EOF), it takes none, or the time ran out."""
         while True:
             if self.pending:
                 before = len(self.pending)
                 self.feed(core)
                 return len(self.pending) < before
-            if not self._read(None):
+            if not self._read(timeout):
                 return False
+            if timeout is not None and not self.pending:
+                return False
+
+    def idle(self, core) -> None:
+        """Every vCPU waits for a timer (core.pace_idle is on, for a person at a terminal):
+        let that much real time pass, taking input meanwhile, then move virtual time on by what
+        passed. Idle virtual time then keeps pace with the clock on the wall (`sleep 5` takes
+        five seconds, an idle prompt costs no CPU), as in QEMU; busy time still runs at the
+        emulation's speed, and the lag that leaves is not made up beyond _MAX_LAG."""
+        now = time.monotonic()
+        self._host_ref = max(self._host_ref, now - core.virtual_ns / 1e9 - _MAX_LAG)
+        target = self._host_ref + core.idle_wake_ns / 1e9
+        if target > now:
+            self.wait(core, target - now)
+            now = time.monotonic()
+        core.advance_idle(int((now - self._host_ref) * 1e9))

@@ -11,10 +11,10 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
-from . import _core, cpus, fdt, loader
+from . import _core, cpus, fdt, loader, snapshot
 from .board import virt
 from .config import MachineConfig, memory_size
-from .errors import ConfigError
+from .errors import ConfigError, SnapshotError
 from .state import CPU, PhysicalMemory
 from .uart import UART, OutputStream
 
@@ -39,6 +39,7 @@ class StopReason(str, enum.Enum):
     EXCEPTION_LOOP = "exception-loop"   # exceptions again and again with nothing completing
     WFI = "wfi"                         # every vCPU waits for an interrupt that cannot come
     PLUGIN = "plugin"                   # a native plugin's request
+    IDLE = "idle"                       # core.pace_idle is on and every vCPU waits for a timer
 
     def __str__(self) -> str:
         return self.value
@@ -201,6 +202,55 @@ class Machine:
     def set_log_mask(self, mask: int) -> None:
         """Which events the core records for -d (bits of _core.LOG_FLAGS)."""
         self.core.log_mask = mask
+
+    # --- snapshots -----------------------------------------------------------------------------
+
+    def snapshot(self) -> "snapshot.Snapshot":
+        """The machine's state now, in memory: vCPUs, devices, virtual time, RAM. A run resumed
+        from it with restore() continues exactly as the original did. Output the guest made
+        before is delivered first, so it is neither lost nor repeated."""
+        self._drain()
+        return snapshot.capture(self)
+
+    def restore(self, snap: "snapshot.Snapshot") -> None:
+        """Put the machine back in a snapshot's state. Raises SnapshotError if it is of a
+        machine with another configuration (CPU model, memory, vCPUs, ...) or another core
+        layout. Breakpoints and hooks stay as they are; output already delivered stays so."""
+        snapshot.check_compatible(snap, self)
+        self._drain()
+        snapshot.apply(self, snap)
+
+    def save(self, path: str) -> None:
+        """Write a snapshot of the machine to a file (RAM's non-zero pages, compressed)."""
+        snapshot.write(self.snapshot(), path)
+
+    @classmethod
+    def load_state(cls, path: str) -> "Machine":
+        """A new machine in the state saved to `path` by save(), with the configuration it
+        had. Raises SnapshotError for a truncated or altered file, another format version or
+        another core layout."""
+        snap = snapshot.read(path)
+        options = {k: v for k, v in snap.config.items() if k in MachineConfig.__dataclass_fields__}
+        images = {k: options.pop(k, None) for k in ("kernel", "initrd", "dtb")}
+        options["plugins"] = [(p, list(a)) for p, a in options.get("plugins", [])]
+        for name in ("semihosting_args", "log_items"):
+            options[name] = tuple(options.get(name, ()))
+        try:
+            machine = cls(MachineConfig(**options))
+        except (ConfigError, TypeError) as e:
+            raise SnapshotError(f"snapshot file '{path}': its machine cannot be made here: "
+                                f"{e}") from None
+        for name, value in images.items():       # what was booted, for the record and reset()
+            setattr(machine.config, name, value)
+        snapshot.check_compatible(snap, machine)
+        snapshot.apply(machine, snap)
+        return machine
+
+    def _python_device_states(self) -> dict:
+        return {}
+
+    def _set_python_device_states(self, states: dict) -> None:
+        pass
 
     # --- breakpoints ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import random
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,10 @@ class Terminal:
     def type(self, data: bytes):
         os.write(self.controller, data)
 
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def restored(self) -> bool:
         import termios
         return termios.tcgetattr(self.terminal) == self.saved
@@ -231,9 +236,19 @@ def test_terminal_session(kernel, initrd):
         assert not t.restored()
         t.type(b"echo $((6 * 7))\r")
         assert t.read_until(b"\n42\r", 120), t.out[-2000:]     # the terminal adds \r to \r\n
+        # Idle time passes in real time at a terminal: an idle prompt costs no CPU, and
+        # `sleep 2` takes two seconds.
+        cpu = t.cpu_seconds()
+        time.sleep(2)
+        assert t.cpu_seconds() - cpu < 0.5
+        started = time.monotonic()
+        t.type(b"sleep 2; echo slept\r")
+        assert t.read_until(b"\nslept\r", 120), t.out[-2000:]
+        assert 1.9 < time.monotonic() - started < 60
         t.out = b""
         t.type(b"sleep 100000\r")
         assert t.read_until(b"sleep 100000\r", 120), t.out[-2000:]
+        time.sleep(1)       # as a person would: the shell has put the terminal back (ISIG on)
         t.type(b"\x03")
         assert t.read_until(b"^C", 120), t.out[-2000:]
         assert t.read_until(b"qemu-py:~# ", 120), t.out[-2000:]
@@ -294,3 +309,23 @@ def test_plugins_report_on_the_whole_boot(kernel, initrd, tmp_path):
     assert len(hot) == 20 and all(row[0].startswith("0xffff8000") for row in hot)
     execs = [int(row[3]) for row in hot]
     assert execs == sorted(execs, reverse=True) and execs[0] > 100_000
+
+
+def test_library_input_queued_before_boot(kernel, initrd):
+    # Through the library: m.uart.write() before the first instruction; the guest gets every
+    # byte once its shell reads, and the same run twice is the same to the byte.
+    from qemu_py import Machine, MachineConfig
+
+    def run():
+        m = Machine(MachineConfig(kernel=str(kernel), initrd=str(initrd), smp=2,
+                                  memory=256 << 20, append="console=ttyAMA0"))
+        m.uart.write("nproc; echo $((1 << 40)); poweroff -f\n")
+        result = m.run(timeout_insns=5_000_000_000)
+        return str(result.reason), result.executed, m.uart.output
+
+    first = run()
+    assert first[0] == "poweroff"
+    lines = [ln.rstrip("\r") for ln in first[2].decode(errors="replace").splitlines()]
+    at = lines.index("1099511627776")
+    assert lines[at - 1] == "2", lines[-20:]
+    assert run() == first

@@ -127,6 +127,11 @@ cdef uint64_t machine_run(Mach* m, uint64_t budget) noexcept nogil:
                     wake_ns = ran
         if wake_ns == NEVER:
             m.stop_reason = STOP_WFI
+        elif m.pace_idle:
+            # An interactive session: the host waits (for real time or input) and then moves
+            # virtual time on itself (advance_idle).
+            m.idle_wake_ns = wake_ns
+            m.stop_reason = STOP_IDLE
         else:
             m.round_start_ns = wake_ns
     return total

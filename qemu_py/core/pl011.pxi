@@ -189,8 +189,8 @@ cdef bint pl011_write(void* dev, uint64_t off, uint32_t size, uint64_t val) noex
         u.ris &= ~v
     elif off == UART_DMACR:
         u.dmacr = v
-    if u.host_count and (off == UART_CR or off == UART_LCR_H):
-        pl011_refill(u)         # reception enabled, or the FIFO grew
+    if u.host_count and (off == UART_CR or off == UART_LCR_H or off == UART_IMSC):
+        pl011_refill(u)         # reception enabled or unmasked, or the FIFO grew
     pl011_update_irq(u)
     return True
 

@@ -57,6 +57,7 @@ cdef enum:
     STOP_PLUGIN = 9         # a plugin request (reset/uninstall) or a fatal plugin error
     STOP_EXCEPTION = 10     # an exception was entered while Mach.stop_on_exception was set (step)
     STOP_HOOK = 11          # a library hook or Python device asked to stop, or raised
+    STOP_IDLE = 12          # every vCPU waits and pace_idle asks the host to wait first
 
 
 cdef struct Insn:
@@ -223,6 +224,8 @@ cdef struct Mach:
     void* gic               # the interrupt controller (GIC*), NULL before the board wires it
     uint64_t round_start_ns # virtual time when the current round began
     uint32_t icount_shift   # each instruction takes 2**shift ns of virtual time
+    bint pace_idle          # stop (STOP_IDLE) rather than jump over idle time
+    uint64_t idle_wake_ns   # with STOP_IDLE: the deadline time would have jumped to
 
     uint32_t plugin_mask    # PM_* bits: which plugin hooks are live (plugin_runtime.pxi)
 

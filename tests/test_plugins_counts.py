@@ -78,6 +78,10 @@ def test_counts_match_qemu(plugins, guest, name, cpu, plugin, args):
         # qemu_py by the MMU being on, so this guest's re-translations differ (and with them
         # the order in which insn's match records are created).
         pytest.skip("translation counts depend on each emulator's block keys")
+    if name in ("timer", "gic") and "match" in args:
+        # Where interrupts arrive (QEMU's clock is the host's) changes which blocks are first
+        # translated when, so the order of insn's match records.
+        pytest.skip("record order depends on interrupt timing")
     elf = guest(name)
     ref = run_qemu(elf, with_args(plugins.v1(plugin), args), cpu=cpu)
     assert ref.returncode == 0, ref.stderr

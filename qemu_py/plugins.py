@@ -202,8 +202,12 @@ def _guest_symbols(path: Optional[str]):
         return []
 
 
+# Plugins loaded in this process so far: ids are never reused, even across machines.
+_LOADED_IDS: List[int] = []
+
+
 class PluginHost:
-    """The plugins of one machine (one machine per process may have plugins)."""
+    """The plugins of one machine (one machine per process may have plugins at a time)."""
 
     def __init__(self, machine, outs_fd: int = 2, symbols_from: Optional[str] = None):
         import cffi
@@ -214,7 +218,6 @@ class PluginHost:
         self.ffi = cffi.FFI()
         self.ffi.cdef(_CDEF)
         self.plugins = []           # (id, path, lib, argv keep-alive)
-        self._ids = set()
         self._started = False
         smp = machine.config.smp
         # Make the core's qemu_plugin_* functions global so plugins bind to them at dlopen.
@@ -286,8 +289,8 @@ class PluginHost:
             self.ffi.dlclose(lib)
             self._fail(path, "plugin declares API version 2 but uses qemu_plugin_insn_data, "
                              "whose signature changed in version 3; rebuild it against this header")
-        pid = plugin_id(len(self.plugins) + 1, self._ids)
-        self._ids.add(pid)
+        pid = plugin_id(len(_LOADED_IDS) + 1, set(_LOADED_IDS))
+        _LOADED_IDS.append(pid)
         # argv stays valid while the plugin is loaded: keep the strings with it.
         strings = [self.ffi.new("char[]", a.encode()) for a in spec.args]
         argv = self.ffi.new("char *[]", strings + [self.ffi.NULL])
@@ -321,6 +324,17 @@ class PluginHost:
     def atexit(self) -> None:
         """The end of the run: the atexit callbacks (reports), once."""
         self._core_mod.plugin_atexit()
+
+    def close(self) -> None:
+        """The reports (if not given yet), then the plugins are done with: another machine may
+        load plugins. (Freeing the machine does the same.)"""
+        self._core_mod.plugin_detach(self.core)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def open_outs(log_file: Optional[str], log=None) -> int:

@@ -244,7 +244,7 @@ def test_terminal_session(kernel, initrd):
         started = time.monotonic()
         t.type(b"sleep 2; echo slept\r")
         assert t.read_until(b"\nslept\r", 120), t.out[-2000:]
-        assert 1.9 < time.monotonic() - started < 60
+        assert 1.5 < time.monotonic() - started < 60     # up to _MAX_LAG early
         t.out = b""
         t.type(b"sleep 100000\r")
         assert t.read_until(b"sleep 100000\r", 120), t.out[-2000:]

@@ -242,3 +242,63 @@ def test_bb_reports_idling_vcpus(asm_guest, plugins):
     assert report_lines(got)[:3] == ["Idling CPU0: bb's: 1008, insns: 3044",
                                      "Idling CPU1: bb's: 2001, insns: 6014",
                                      "Idling CPU2: bb's: 3001, insns: 9014"]
+
+
+# --- the library -----------------------------------------------------------------------------
+
+LIBRARY_SCRIPT = """
+import sys
+from qemu_py import Machine, MachineConfig
+from qemu_py.errors import PluginError
+from qemu_py.plugins import PluginHost, parse_options
+elf, insn, bb, misuse = sys.argv[1:5]
+for spec in (insn + ",inline=on", bb):
+    m = Machine(MachineConfig(kernel=elf))
+    host = PluginHost(m, 1)                 # reports on stdout
+    host.load(parse_options([spec]))
+    host.start()
+    print(m.run().executed, flush=True)
+    host.close()                            # reports; the next machine may have plugins
+m = Machine(MachineConfig(kernel=elf))
+host = PluginHost(m, 1)
+host.load(parse_options([misuse + ",mode=tb_exec"]))
+host.start()
+try:
+    m.run()
+except PluginError as e:
+    print("PluginError:", e, flush=True)
+"""
+
+
+def test_library_machines_one_after_another(asm_guest, plugins, case, tmp_path):
+    import subprocess
+    import sys
+    from plugin_helpers import REPO
+    script = tmp_path / "lib.py"
+    script.write_text(LIBRARY_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), str(asm_guest("loop")),
+                           str(plugins.ours("insn")), str(plugins.ours("bb")),
+                           str(case("misuse"))], capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "4005", "cpu 0 insns: 4005", "total insns: 4005",
+        "4005", "CPU0: bb's: 1001, insns: 4005", "Total: bb's: 1001, insns: 4005",
+        "block callback",
+        "PluginError: plugin API misuse: qemu_plugin_tb_n_insns: block handle used outside the "
+        "translation callback that made it"]
+
+
+# --- time control ----------------------------------------------------------------------------
+
+def test_time_control_moves_the_virtual_clock(asm_guest, case):
+    """The plugin moves the clock to 1 s (the counter runs at 62.5 MHz: 62,500,000 ticks) before
+    the guest's second read; moving it back, or with a wrong handle, does nothing."""
+    elf = asm_guest("clock")
+    plain = run_qemu_py(elf)
+    assert [int(v, 16) for v in plain.stdout.split()][1] < 1000
+    got = run_qemu_py(elf, case("clock"))
+    assert got.returncode == 0, got.stderr
+    before, after = (int(v, 16) for v in got.stdout.split())
+    assert before < 1000
+    assert 62_500_000 <= after < 62_500_000 + 1000

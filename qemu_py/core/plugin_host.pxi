@@ -126,6 +126,12 @@ def plugin_atexit():
     plugin_raise_fatal()
 
 
+def plugin_detach(Core core):
+    """End the plugins of this machine now (atexit callbacks, once) and free the machinery for
+    another machine."""
+    plugin_machine_gone(core.m)
+
+
 def plugin_fatal_message():
     return g_rt.fatal_msg.decode() if g_rt.fatal else None
 
@@ -142,7 +148,23 @@ cdef plugin_raise_fatal():
 
 
 cdef void plugin_machine_gone(Mach* m) noexcept nogil:
-    # The machine is being freed: its plugins' callbacks stop touching it.
-    if g_rt.mach == m:
-        plugin_run_atexit()
-        g_rt.mach = NULL
+    # The machine is being freed: its plugins report (once) and are done with; another machine
+    # may then take the plugin machinery with plugins of its own.
+    cdef uint32_t s
+    if g_rt.mach != m:
+        return
+    plugin_run_atexit()
+    for s in range(g_rt.nslots):
+        if g_rt.slots[s].state != PS_GONE:
+            plugin_drop_callbacks(s)
+            g_rt.slots[s].state = PS_GONE
+    g_rt.mach = NULL
+    g_rt.started = 0
+    g_rt.num_vcpus = 0
+    g_rt.atexit_done = 0
+    g_rt.fatal = 0
+    g_rt.pending_any = 0
+    g_rt.any_folded = 0
+    g_rt.time_handle_given = 0
+    memset(g_rt.vcpu_idle, 0, sizeof(g_rt.vcpu_idle))
+    memset(g_rt.vcpu_init, 0, sizeof(g_rt.vcpu_init))

@@ -100,6 +100,7 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
         res = decode_a64(word, cur, &buf[n])
         if not (c.tb_flags & TBF_FP) and buf[n].op != OP_UNDEF and is_fp_simd_encoding(word):
             buf[n].op = OP_FP_ACCESS_TRAP       # CPACR_EL1.FPEN traps it at this EL
+            res = DEC_END                       # and ends the block, as QEMU's does
         n += 1
         cur += 4
         pa += 4

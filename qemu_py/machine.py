@@ -29,6 +29,8 @@ _FOREVER = 1 << 62
 # While more UART input waits than the core's queue holds, runs are cut into slices this long
 # to top the queue up (deterministic: the slices start where the run starts).
 _INPUT_SLICE = 100_000
+# The core's refusal to give the plugin runtime to this machine's hooks (core/pyhooks.pxi).
+_RUNTIME_TAKEN = "native plugins are loaded on another machine"
 
 
 class StopReason(str, enum.Enum):
@@ -350,8 +352,8 @@ class Machine(HooksMixin, DevicesMixin):
                 budget = min(budget, _INPUT_SLICE)      # more than the core's queue holds
             try:
                 reason, executed = core.run(budget, stop_on_exception, only_cpu)
-            except PluginError:
-                if total or not gc.collect():
+            except PluginError as e:
+                if total or _RUNTIME_TAKEN not in str(e) or not gc.collect():
                     raise
                 # The plugin runtime may be held by a machine that is garbage: collected now.
                 reason, executed = core.run(budget, stop_on_exception, only_cpu)
@@ -420,11 +422,11 @@ class Machine(HooksMixin, DevicesMixin):
         return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
     def finish_plugins(self) -> str:
-        """End the plugins' run: their exit callbacks (where most print their reports) run
-        once; returns plugin_output."""
+        """End the plugins: their exit callbacks (where most print their reports) run once,
+        and the plugin machinery is free for another machine. Returns plugin_output."""
         self._not_running("finish the plugins")
         if self._plugin_host is not None:
-            self._plugin_host.atexit()
+            self._plugin_host.close()
         return self.plugin_output
 
     def __repr__(self) -> str:

@@ -360,6 +360,7 @@ cdef int pyhooks_slot() noexcept nogil:
     global g_py_slot
     cdef PluginSlot* p
     if g_py_slot >= 0:
+        g_rt.slots[g_py_slot].state = PS_ACTIVE     # a machine gone may have retired it
         return g_py_slot
     if g_rt.nslots >= MAX_PLUGINS:
         return -1

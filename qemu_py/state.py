@@ -47,62 +47,33 @@ def describe_fault(fsc: int) -> str:
     return f"{kind}, level {level}"
 
 
-class XRegisters:
-    """X0-X30 of one vCPU: `regs.x[n]` reads, `regs.x[n] = v` writes (64-bit)."""
+class RegisterBank:
+    """A numbered register file of one vCPU: `regs.x[n]` / `regs.v[n]` read, assignment writes
+    (masked to the register's width). Negative indices count from the end, as for lists."""
 
-    __slots__ = ("_core", "_k")
+    __slots__ = ("_get", "_set", "_k", "_count", "_mask", "_name")
 
-    def __init__(self, core, index: int):
-        self._core = core
-        self._k = index
+    def __init__(self, getter, setter, index: int, count: int, mask: int, name: str):
+        self._get, self._set = getter, setter
+        self._k, self._count, self._mask, self._name = index, count, mask, name
 
-    def __getitem__(self, n: int) -> int:
-        if n < 0:
-            n += 31
-        return self._core.get_x(self._k, n)
-
-    def __setitem__(self, n: int, value: int) -> None:
-        if n < 0:
-            n += 31
-        self._core.set_x(self._k, n, value & _MASK64)
-
-    def __len__(self) -> int:
-        return 31
-
-    def __iter__(self) -> Iterator[int]:
-        return (self._core.get_x(self._k, n) for n in range(31))
-
-    def __repr__(self) -> str:
-        return f"<X0-X30 of vCPU {self._k}>"
-
-
-class VRegisters:
-    """V0-V31 of one vCPU as 128-bit integers: `regs.v[3]`, `regs.v[3] = 1 << 100`."""
-
-    __slots__ = ("_core", "_k")
-
-    def __init__(self, core, index: int):
-        self._core = core
-        self._k = index
+    def _index(self, n: int) -> int:
+        return n + self._count if n < 0 else n
 
     def __getitem__(self, n: int) -> int:
-        if n < 0:
-            n += 32
-        return self._core.get_vreg(self._k, n)
+        return self._get(self._k, self._index(n))
 
     def __setitem__(self, n: int, value: int) -> None:
-        if n < 0:
-            n += 32
-        self._core.set_vreg(self._k, n, value & _MASK128)
+        self._set(self._k, self._index(n), value & self._mask)
 
     def __len__(self) -> int:
-        return 32
+        return self._count
 
     def __iter__(self) -> Iterator[int]:
-        return (self._core.get_vreg(self._k, n) for n in range(32))
+        return (self._get(self._k, n) for n in range(self._count))
 
     def __repr__(self) -> str:
-        return f"<V0-V31 of vCPU {self._k}>"
+        return f"<{self._name} of vCPU {self._k}>"
 
 
 class Registers:
@@ -114,8 +85,8 @@ class Registers:
     def __init__(self, core, index: int):
         self._core = core
         self._k = index
-        self.x = XRegisters(core, index)
-        self.v = VRegisters(core, index)
+        self.x = RegisterBank(core.get_x, core.set_x, index, 31, _MASK64, "X0-X30")
+        self.v = RegisterBank(core.get_vreg, core.set_vreg, index, 32, _MASK128, "V0-V31")
 
     def _get(self, name: str) -> int:
         return self._core.get_reg(self._k, name)

@@ -766,8 +766,16 @@ cdef inline int plugin_mem_insn(CPU* c, MemInstr* mi) noexcept nogil:
 
 # ---- Memory accesses ------------------------------------------------------------------------
 
+cdef extern from *:
+    """
+    #define qp_log2_size(n) ((unsigned)__builtin_ctz(n))
+    """
+    uint32_t qp_log2_size(uint32_t n) nogil
+
+
 cdef inline uint32_t pl_size_shift(uint32_t size) noexcept nogil:
-    return 0 if size <= 1 else (1 if size == 2 else (2 if size <= 4 else (3 if size <= 8 else 4)))
+    # Access sizes are powers of two, 1 to 16.
+    return qp_log2_size(size)
 
 
 cdef inline void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t lo,
@@ -861,13 +869,17 @@ cdef inline void pl_mem_access_done(CPU* c, Insn* i, uint64_t va, uint32_t size,
     # An access succeeded. Where QEMU makes one access of the pieces the core made (a register
     # pair, a Q register), gather them before reporting.
     cdef MemInstr* mi = g_rt.mem
-    cdef Pending* p = &g_rt.pend
     cdef bint unpriv = (flags & MEM_UNPRIV) != 0
-    if mi == NULL:
-        return
     if mi.unit <= size:
         pl_mem_report(c, i, va, size, val, 0, store, unpriv)
-        return
+    else:
+        pl_mem_gather(c, i, va, size, val, store, unpriv)
+
+
+cdef void pl_mem_gather(CPU* c, Insn* i, uint64_t va, uint32_t size, uint64_t val, bint store,
+                        bint unpriv) noexcept nogil:
+    cdef MemInstr* mi = g_rt.mem
+    cdef Pending* p = &g_rt.pend
     if p.len and (p.store != <uint32_t>store or p.va + p.len != va or p.len + size > 16):
         pl_mem_report_pending(c, i)
     if p.len == 0:

@@ -127,12 +127,12 @@ def one_address(scale: int, repeat: int) -> None:
     print(f"A code hook on one address: tests/guests/compute.c, SCALE={scale} "
           f"({base_insns:,} guest instructions), Machine.run() CPU time, median of {repeat}")
     print(f"{'':40}{'address':>12}{'calls':>8}{'median s':>10}{'min s':>8}{'overhead':>10}")
-    worst = 0.0
+    worst = None
     for name, address in variants:
         t = median(times[name])
         over = t / base - 1
-        if address is not None:
-            worst = max(worst, over)
+        if address is not None and (worst is None or over > worst):
+            worst = over
         where = f"{address:#x}" if address is not None else ""
         print(f"{name:40}{where:>12}{seen[name][1]:>8,}{t:>10.3f}{min(times[name]):>8.3f}"
               f"{over * 100 if address is not None else 0:>+9.1f}%")

@@ -72,6 +72,8 @@ class Machine(HooksMixin, DevicesMixin):
 
     `Machine(cpu="cortex-a57", memory="256M", smp=1)`, or `Machine(MachineConfig(...))`. Other
     keywords are MachineConfig's fields (kernel=, initrd=, append=, dtb=, semihosting=, ...).
+    The fields only the command line acts on (serial, log_items, log_file, plugins, no_reboot)
+    are kept but not acted on here: use add_plugin(), set_log_mask() and on_log, uart.
     With a kernel the images are loaded and vCPU 0 waits at their entry; otherwise vCPU 0 is
     at its reset state (EL1h, MMU off, pc 0) and the other vCPUs are off until PSCI CPU_ON.
 

@@ -251,9 +251,13 @@ class Machine(HooksMixin, DevicesMixin):
         return snapshot.capture(self)
 
     def restore(self, snap: "snapshot.Snapshot") -> None:
-        """Put the machine back in a snapshot's state. Raises SnapshotError if it is of a
-        machine with another configuration (CPU model, memory, vCPUs, ...) or another core
-        layout. Breakpoints and hooks stay as they are; output already delivered stays so."""
+        """Put the machine back in a snapshot's state (from snapshot(), or Snapshot.load()
+        of a file). Raises SnapshotError if it is of a machine with another configuration
+        (CPU model, memory, vCPUs, ...) or another core layout. Breakpoints and hooks stay as
+        they are; output already delivered stays so."""
+        if not isinstance(snap, snapshot.Snapshot):
+            raise TypeError(f"restore() takes a Snapshot (from snapshot() or Snapshot.load(path)), "
+                            f"not {type(snap).__name__}")
         self._not_running("restore a snapshot")
         snapshot.check_compatible(snap, self)
         self._drain()
@@ -298,11 +302,11 @@ class Machine(HooksMixin, DevicesMixin):
         that starts on a breakpoint executes it (so run() again continues). Blocks of
         translated code end at breakpoints, so any number of them costs nothing per
         instruction."""
-        self.core.add_breakpoint(addr)
+        self.core.add_breakpoint(_address(addr, "breakpoint"))
 
     def remove_breakpoint(self, addr: int) -> None:
         """Raises KeyError if there is no breakpoint at addr."""
-        if not self.core.remove_breakpoint(addr):
+        if not self.core.remove_breakpoint(_address(addr, "breakpoint")):
             raise KeyError(f"no breakpoint at {addr:#x}")
 
     @property
@@ -329,7 +333,7 @@ class Machine(HooksMixin, DevicesMixin):
             if timeout_insns < 0:
                 raise ValueError("timeout_insns must not be negative")
             limit, limit_reason = timeout_insns, StopReason.TIMEOUT
-        added = until_pc is not None and self.core.add_breakpoint(until_pc)
+        added = until_pc is not None and self.core.add_breakpoint(_address(until_pc, "until_pc"))
         try:
             return self._run(limit, limit_reason)
         finally:
@@ -473,6 +477,12 @@ _MASK64 = (1 << 64) - 1
 # Registers set_entry takes besides the system registers (the core's names for them).
 _ENTRY_REGS = frozenset([f"x{n}" for n in range(31)] + ["sp", "pc", "nzcv", "daif", "el",
                                                         "spsel", "sp_el0", "sp_el1"])
+
+
+def _address(addr: int, what: str) -> int:
+    if not 0 <= addr <= _MASK64:
+        raise ValueError(f"{what} {addr:#x} is not a 64-bit virtual address")
+    return addr
 
 
 def _entry_register(name: str) -> str:

@@ -63,7 +63,10 @@ class RegisterBank:
         self._k, self._count, self._mask, self._name = index, count, mask, name
 
     def _index(self, n: int) -> int:
-        return n + self._count if n < 0 else n
+        k = n + self._count if n < 0 else n
+        if not 0 <= k < self._count:
+            raise IndexError(f"no register {n} in {self._name}")
+        return k
 
     def __getitem__(self, n: int) -> int:
         return self._get(self._k, self._index(n))

@@ -89,7 +89,10 @@ class UART(OutputStream):
         queued. The guest takes them once it has enabled reception, as its FIFO has room."""
         if isinstance(data, str):
             data = data.encode()
-        self._input.extend(bytes(data))
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"UART input is bytes or str, not {type(data).__name__}")
+        data = bytes(data)
+        self._input.extend(data)
         self._feed()
         return len(data)
 

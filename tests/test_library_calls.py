@@ -343,3 +343,31 @@ def test_get_include_holds_the_plugin_headers():
     assert (include / "plugin.h").is_file() and (include / "qemu-plugin.h").is_file()
     assert "qemu_plugin_register_vcpu_tb_trans_cb" in (include / "plugin.h").read_text()
     assert '#include "plugin.h"' in (include / "qemu-plugin.h").read_text()
+
+
+def test_bad_arguments_are_clear_errors():
+    m = machine_with("b .")
+    regs = m.cpus[0].regs
+    with pytest.raises(IndexError, match="no register -32 in X0-X30"):
+        regs.x[-32]
+    with pytest.raises(IndexError, match="no register 32 in V0-V31"):
+        regs.v[32] = 1
+    assert regs.x[-31] == regs.x[0]
+    with pytest.raises(TypeError, match="restore\\(\\) takes a Snapshot"):
+        m.restore("state.qps")
+    with pytest.raises(ValueError, match="breakpoint -0x4 is not a 64-bit virtual address"):
+        m.add_breakpoint(-4)
+    with pytest.raises(ValueError, match="until_pc 0x10000000000000000 is not"):
+        m.run(until_pc=1 << 64)
+    with pytest.raises(TypeError, match="UART input is bytes or str, not int"):
+        m.uart.write(5)
+    assert m.uart.pending_input == 0                 # nothing was queued
+    with pytest.raises(ValueError, match="max_insns must not be negative"):
+        m.run(max_insns=-1)
+    with pytest.raises(ValueError, match="negative length"):
+        m.memory.read(CODE, -1)
+    with pytest.raises(ValueError, match="access must be 'r', 'w' or 'x'"):
+        m.cpus[0].translate(CODE, "rw")
+    with pytest.raises(ValueError, match="el must be 0 or 1"):
+        regs.el = 2
+    assert m.breakpoints == [] and m.run(max_insns=5).executed == 5

@@ -22,9 +22,12 @@ hook ends the run the same way and propagates from run() with its traceback. A h
 run the machine, take or restore snapshots.
 """
 
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Union
 
 from . import _core
+
+if TYPE_CHECKING:
+    from .machine import Machine
 
 _MAX = (1 << 64) - 1
 _ACCESS = {"r": ("read",), "w": ("write",), "rw": ("read", "write")}
@@ -34,7 +37,8 @@ _EXC_KINDS = ("exception", "interrupt", "hostcall")
 class Hook:
     """A registered hook: `remove()` unregisters it (also from inside a hook)."""
 
-    def __init__(self, machine, kind: str, fn: Callable, begin: int, end: int, handle: int):
+    def __init__(self, machine: "Machine", kind: str, fn: Callable[..., Any], begin: int,
+                 end: int, handle: int):
         self._machine = machine
         self.kind = kind
         self.fn = fn
@@ -44,9 +48,11 @@ class Hook:
 
     @property
     def active(self) -> bool:
+        """True until remove() is called."""
         return self._handle is not None
 
     def remove(self) -> None:
+        """Unregister the hook; it is not called again. Removing it twice is harmless."""
         if self._handle is not None:
             self._machine.core.hook_remove(self._handle)
             self._machine._hooks.remove(self)
@@ -110,13 +116,13 @@ class HooksMixin:
             flags |= _core.HOOK_FLAGS["physical"]
         return self._add_hook("mem", fn, *_range(begin, end), flags)
 
-    def hook_exception(self, fn: Callable[..., Any], kinds=_EXC_KINDS) -> Hook:
+    def hook_exception(self, fn: Callable[..., Any],
+                       kinds: Union[str, Iterable[str]] = _EXC_KINDS) -> Hook:
         """fn(cpu, kind, from_pc, to_pc) as the vCPU enters an exception ("exception": a
         synchronous one, SVC, an abort...; "interrupt": IRQ), or comes back from a host call
         ("hostcall": PSCI, semihosting), as the plugin API's discontinuities. The vCPU is at
         to_pc, with ESR/ELR/FAR/SPSR set."""
-        if isinstance(kinds, str):
-            kinds = (kinds,)
+        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
         bad = [k for k in kinds if k not in _EXC_KINDS]
         if bad or not kinds:
             raise ValueError(f"kinds are among {_EXC_KINDS}, not {tuple(kinds)!r}")
@@ -141,7 +147,7 @@ class HooksMixin:
         return self._add_hook("resume", fn, 0, _MAX)
 
     @property
-    def hooks(self) -> list:
+    def hooks(self) -> List[Hook]:
         """The hooks registered now."""
         return list(self._hooks)
 

@@ -10,7 +10,7 @@ the library's way in: registers, memory, running, stepping, breakpoints, the UAR
 import enum
 import gc
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Iterable, List, Optional, Union
 
 import os
 import tempfile
@@ -21,8 +21,8 @@ from .config import MachineConfig, memory_size
 from .devices import DevicesMixin
 from .errors import ConfigError, PluginError, SnapshotError
 from .hooks import HooksMixin
-from .state import CPU, PhysicalMemory
-from .uart import UART, OutputStream
+from .state import CPU, READ_ONLY, SYSREGS, PhysicalMemory
+from .uart import UART, OutputSink, OutputStream
 
 # No limit: run() runs until the guest stops, a breakpoint or a hook.
 _FOREVER = 1 << 62
@@ -72,6 +72,8 @@ class Machine(HooksMixin, DevicesMixin):
 
     `Machine(cpu="cortex-a57", memory="256M", smp=1)`, or `Machine(MachineConfig(...))`. Other
     keywords are MachineConfig's fields (kernel=, initrd=, append=, dtb=, semihosting=, ...).
+    The fields only the command line acts on (serial, log_items, log_file, plugins, no_reboot)
+    are kept but not acted on here: use add_plugin(), set_log_mask() and on_log, uart.
     With a kernel the images are loaded and vCPU 0 waits at their entry; otherwise vCPU 0 is
     at its reset state (EL1h, MMU off, pc 0) and the other vCPUs are off until PSCI CPU_ON.
 
@@ -81,7 +83,7 @@ class Machine(HooksMixin, DevicesMixin):
     Python devices: map_device() (qemu_py/devices.py). Snapshots: snapshot(), restore(),
     save(), load_state(). Native plugins: add_plugin(), plugin_output, finish_plugins()."""
 
-    def __init__(self, config: Optional[MachineConfig] = None, **options: Any):
+    def __init__(self, config: Optional[MachineConfig] = None, **options: Any) -> None:
         if config is None:
             if "memory" in options:
                 options["memory"] = memory_size(options["memory"])
@@ -166,10 +168,13 @@ class Machine(HooksMixin, DevicesMixin):
 
     def set_entry(self, pc: int, **regs: int) -> None:
         """Reset vCPU 0 to start at pc at EL1h with the given registers (x0=..., sp=...,
-        vbar_el1=...); the other vCPUs wait, off, for PSCI CPU_ON."""
-        self.core.reset_cpu(0, pc)
+        vbar_el1=...: X0-X30, sp, or a system register by name, values masked to 64 bits);
+        the other vCPUs wait, off, for PSCI CPU_ON. Raises KeyError for an unknown or
+        read-only register name, before changing anything."""
+        fields = {name: _entry_register(name) for name in regs}
+        self.core.reset_cpu(0, pc & _MASK64)
         for name, value in regs.items():
-            self.core.set_reg(0, name, value)
+            self.core.set_reg(0, fields[name], value & _MASK64)
         for k in range(1, self.config.smp):
             self.core.reset_cpu(k, 0, powered_on=False)
 
@@ -197,21 +202,21 @@ class Machine(HooksMixin, DevicesMixin):
         return self.memory.read(addr, n)
 
     @property
-    def on_output(self):
+    def on_output(self) -> Optional[OutputSink]:
         """Same as uart.on_output."""
         return self.uart.on_output
 
     @on_output.setter
-    def on_output(self, sink) -> None:
+    def on_output(self, sink: Optional[OutputSink]) -> None:
         self.uart.on_output = sink
 
     @property
-    def on_semihosting_output(self):
+    def on_semihosting_output(self) -> Optional[OutputSink]:
         """Same as semihosting_console.on_output."""
         return self.semihosting_console.on_output
 
     @on_semihosting_output.setter
-    def on_semihosting_output(self, sink) -> None:
+    def on_semihosting_output(self, sink: Optional[OutputSink]) -> None:
         self.semihosting_console.on_output = sink
 
     @property
@@ -219,9 +224,22 @@ class Machine(HooksMixin, DevicesMixin):
         """Same as semihosting_console.output."""
         return self.semihosting_console.output
 
-    def set_log_mask(self, mask: int) -> None:
-        """Which events the core records for -d (bits of _core.LOG_FLAGS)."""
-        self.core.log_mask = mask
+    def set_log_mask(self, items: Union[int, str, Iterable[str]]) -> None:
+        """Which events the core records, as -d does: item names ("in_asm", "exec", "int"; a
+        list, or one string with commas), or the core's bits (_core.LOG_FLAGS). The events go
+        to on_log, a callable taking a list of (kind, cpu, pc, a, b, c, d) tuples, between run
+        slices: kind "trans" (a block translated), "exec" (a block about to run),
+        "exception" (an exception taken) or "hostcall" (a semihosting call). Raises
+        ConfigError for an unknown item."""
+        if isinstance(items, int):
+            self.core.log_mask = items
+            return
+        names = items.split(",") if isinstance(items, str) else list(items)
+        unknown = [n for n in names if n not in _core.LOG_FLAGS]
+        if unknown:
+            raise ConfigError(f"unknown log item(s) {', '.join(map(repr, unknown))} (the core "
+                              f"records {', '.join(sorted(_core.LOG_FLAGS))})")
+        self.core.log_mask = sum(_core.LOG_FLAGS[n] for n in set(names))
 
     # --- snapshots -----------------------------------------------------------------------------
 
@@ -235,9 +253,13 @@ class Machine(HooksMixin, DevicesMixin):
         return snapshot.capture(self)
 
     def restore(self, snap: "snapshot.Snapshot") -> None:
-        """Put the machine back in a snapshot's state. Raises SnapshotError if it is of a
-        machine with another configuration (CPU model, memory, vCPUs, ...) or another core
-        layout. Breakpoints and hooks stay as they are; output already delivered stays so."""
+        """Put the machine back in a snapshot's state (from snapshot(), or Snapshot.load()
+        of a file). Raises SnapshotError if it is of a machine with another configuration
+        (CPU model, memory, vCPUs, ...) or another core layout. Breakpoints and hooks stay as
+        they are; output already delivered stays so."""
+        if not isinstance(snap, snapshot.Snapshot):
+            raise TypeError(f"restore() takes a Snapshot (from snapshot() or Snapshot.load(path)), "
+                            f"not {type(snap).__name__}")
         self._not_running("restore a snapshot")
         snapshot.check_compatible(snap, self)
         self._drain()
@@ -282,11 +304,11 @@ class Machine(HooksMixin, DevicesMixin):
         that starts on a breakpoint executes it (so run() again continues). Blocks of
         translated code end at breakpoints, so any number of them costs nothing per
         instruction."""
-        self.core.add_breakpoint(addr)
+        self.core.add_breakpoint(_address(addr, "breakpoint"))
 
     def remove_breakpoint(self, addr: int) -> None:
         """Raises KeyError if there is no breakpoint at addr."""
-        if not self.core.remove_breakpoint(addr):
+        if not self.core.remove_breakpoint(_address(addr, "breakpoint")):
             raise KeyError(f"no breakpoint at {addr:#x}")
 
     @property
@@ -313,7 +335,7 @@ class Machine(HooksMixin, DevicesMixin):
             if timeout_insns < 0:
                 raise ValueError("timeout_insns must not be negative")
             limit, limit_reason = timeout_insns, StopReason.TIMEOUT
-        added = until_pc is not None and self.core.add_breakpoint(until_pc)
+        added = until_pc is not None and self.core.add_breakpoint(_address(until_pc, "until_pc"))
         try:
             return self._run(limit, limit_reason)
         finally:
@@ -451,6 +473,29 @@ def _validate(config: MachineConfig) -> None:
     if config.memory > virt.RAM_MAX:
         raise ConfigError(f"RAM size {config.memory >> 20} MiB is more than the virt machine "
                           f"maps ({virt.RAM_MAX >> 30} GiB)")
+
+
+_MASK64 = (1 << 64) - 1
+# Registers set_entry takes besides the system registers (the core's names for them).
+_ENTRY_REGS = frozenset([f"x{n}" for n in range(31)] + ["sp", "pc", "nzcv", "daif", "el",
+                                                        "spsel", "sp_el0", "sp_el1"])
+
+
+def _address(addr: int, what: str) -> int:
+    if not 0 <= addr <= _MASK64:
+        raise ValueError(f"{what} {addr:#x} is not a 64-bit virtual address")
+    return addr
+
+
+def _entry_register(name: str) -> str:
+    # The core's field for a register set_entry is given.
+    key = name.lower()
+    if key in _ENTRY_REGS:
+        return key
+    if key in SYSREGS and key not in READ_ONLY:
+        return SYSREGS[key]
+    raise KeyError(f"set_entry: unknown or read-only register {name!r} (x0-x30, sp, or a "
+                   "system register: see SystemRegisters.names())")
 
 
 def _core_max_cpus() -> int:

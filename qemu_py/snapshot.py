@@ -52,13 +52,17 @@ class Snapshot:
     sections: Dict[str, bytes] = field(default_factory=dict)
 
     def save(self, path: str) -> None:
+        """Write the snapshot to a file (as Machine.save does)."""
         write(self, path)
 
     @classmethod
     def load(cls, path: str) -> "Snapshot":
+        """A snapshot read back from a file written by save(). Raises SnapshotError for a
+        truncated or altered file, or one of another format version."""
         return read(path)
 
     def describe_config(self) -> str:
+        """The snapshot's machine as command-line options: '-M virt -cpu ... -m ... -smp N'."""
         return describe(self.config)
 
 

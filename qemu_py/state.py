@@ -10,9 +10,13 @@ write goes straight to the core, so they are always current (also inside hooks).
     m.memory.read(0x40000000, 4)
 """
 
-from typing import Dict, Iterator, List, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Iterator, List, Tuple
 
 from .errors import MemoryAccessError
+
+if TYPE_CHECKING:
+    from ._core import Core
+    from .machine import Machine, RunResult
 
 _MASK64 = (1 << 64) - 1
 _MASK128 = (1 << 128) - 1
@@ -53,12 +57,16 @@ class RegisterBank:
 
     __slots__ = ("_get", "_set", "_k", "_count", "_mask", "_name")
 
-    def __init__(self, getter, setter, index: int, count: int, mask: int, name: str):
+    def __init__(self, getter: Callable[[int, int], int], setter: Callable[[int, int, int], None],
+                 index: int, count: int, mask: int, name: str):
         self._get, self._set = getter, setter
         self._k, self._count, self._mask, self._name = index, count, mask, name
 
     def _index(self, n: int) -> int:
-        return n + self._count if n < 0 else n
+        k = n + self._count if n < 0 else n
+        if not 0 <= k < self._count:
+            raise IndexError(f"no register {n} in {self._name}")
+        return k
 
     def __getitem__(self, n: int) -> int:
         return self._get(self._k, self._index(n))
@@ -82,7 +90,7 @@ class Registers:
 
     __slots__ = ("_core", "_k", "x", "v")
 
-    def __init__(self, core, index: int):
+    def __init__(self, core: "Core", index: int):
         self._core = core
         self._k = index
         self.x = RegisterBank(core.get_x, core.set_x, index, 31, _MASK64, "X0-X30")
@@ -96,6 +104,7 @@ class Registers:
 
     @property
     def pc(self) -> int:
+        """The address of the next instruction. Setting it sends the vCPU there."""
         return self._get("pc")
 
     @pc.setter
@@ -113,6 +122,7 @@ class Registers:
 
     @property
     def nzcv(self) -> int:
+        """The condition flags as the NZCV register holds them: N bit 31, Z 30, C 29, V 28."""
         return self._get("nzcv")
 
     @nzcv.setter
@@ -149,7 +159,7 @@ class SystemRegisters:
 
     __slots__ = ("_core", "_k")
 
-    def __init__(self, core, index: int):
+    def __init__(self, core: "Core", index: int):
         self._core = core
         self._k = index
 
@@ -174,6 +184,7 @@ class SystemRegisters:
 
     @staticmethod
     def names() -> List[str]:
+        """The system register names this view takes, sorted."""
         return sorted(SYSREGS)
 
     def __repr__(self) -> str:
@@ -183,7 +194,7 @@ class SystemRegisters:
 class CPU:
     """One vCPU: `regs`, `sysregs`, and memory as this vCPU sees it through its MMU."""
 
-    def __init__(self, machine, index: int):
+    def __init__(self, machine: "Machine", index: int):
         self._machine = machine
         self._core = machine.core
         self.index = index
@@ -236,7 +247,7 @@ class CPU:
             memory.write(pa, data[pos:pos + take])
             pos += take
 
-    def step(self):
+    def step(self) -> "RunResult":
         """Run exactly one instruction on this vCPU (see Machine.step)."""
         return self._machine.step(cpu=self.index)
 
@@ -248,7 +259,7 @@ class PhysicalMemory:
     """The machine's RAM by physical address: `read(addr, n)`, `write(addr, data)`. Device
     windows are not reachable here (reading a device register has side effects)."""
 
-    def __init__(self, core):
+    def __init__(self, core: "Core"):
         self._core = core
         self.base: int = core.ram_base
         self.size: int = core.ram_size
@@ -262,6 +273,8 @@ class PhysicalMemory:
                 f"({self.base:#x}-{self.base + self.size - 1:#x})", addr, "not RAM")
 
     def read(self, addr: int, n: int) -> bytes:
+        """n bytes of RAM at physical address addr. Raises MemoryAccessError unless all
+        of them are in RAM."""
         self._check(addr, n)
         return self._core.read_phys(addr, n)
 
@@ -273,15 +286,19 @@ class PhysicalMemory:
         self._core.write_phys(addr, data)
 
     def read_u64(self, addr: int) -> int:
+        """The little-endian 64-bit value at addr."""
         return int.from_bytes(self.read(addr, 8), "little")
 
     def write_u64(self, addr: int, value: int) -> None:
+        """Write a 64-bit value at addr, little-endian (masked to 64 bits)."""
         self.write(addr, (value & _MASK64).to_bytes(8, "little"))
 
     def read_u32(self, addr: int) -> int:
+        """The little-endian 32-bit value at addr."""
         return int.from_bytes(self.read(addr, 4), "little")
 
     def write_u32(self, addr: int, value: int) -> None:
+        """Write a 32-bit value at addr, little-endian (masked to 32 bits)."""
         self.write(addr, (value & 0xFFFFFFFF).to_bytes(4, "little"))
 
     def __repr__(self) -> str:

@@ -8,7 +8,10 @@ read, a callback, or a binary stream to copy to; and bytes for the guest to rece
 
 import io
 from collections import deque
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+if TYPE_CHECKING:
+    from ._core import Core
 
 OutputSink = Union[Callable[[bytes], Any], Any]     # a callable, or an object with write()
 
@@ -74,7 +77,7 @@ class UART(OutputStream):
     the guest receives them as it reads them (as its receive FIFO has room), so when they
     arrive depends only on the guest."""
 
-    def __init__(self, core):
+    def __init__(self, core: "Core"):
         super().__init__()
         self._core = core
         self._input: deque = deque()
@@ -86,7 +89,10 @@ class UART(OutputStream):
         queued. The guest takes them once it has enabled reception, as its FIFO has room."""
         if isinstance(data, str):
             data = data.encode()
-        self._input.extend(bytes(data))
+        elif not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"UART input is bytes or str, not {type(data).__name__}")
+        data = bytes(data)
+        self._input.extend(data)
         self._feed()
         return len(data)
 
@@ -102,6 +108,11 @@ class UART(OutputStream):
         taken = self._core.queue_uart_input(bytes(self._input))
         for _ in range(taken):
             self._input.popleft()
+
+    def __repr__(self) -> str:
+        where = "kept" if self._sink is None else f"to {self._sink!r}"
+        return (f"<PL011 UART: output {where} ({len(self._buffer)} bytes unread), "
+                f"{self.pending_input} input bytes pending>")
 
     # --- snapshots -------------------------------------------------------------------------------
 

@@ -116,6 +116,8 @@ cdef uint64_t machine_run(Mach* m, uint64_t budget) noexcept nogil:
                 break
         if any_ran:
             m.round_start_ns += longest << m.icount_shift
+            for k in range(m.ncpus):        # the next round starts now (for readers between
+                m.cpus[k].round_insns = m.cpus[k].insn_count    # runs: the library, snapshots)
             continue
         # Every vCPU is off or waiting: jump to the earliest timer deadline, if there is one.
         wake_ns = NEVER

@@ -279,6 +279,8 @@ cdef enum:
     DM_PAIR32 = 32          # LDP/STP of W registers: one 8-byte access
     DM_PAIR64 = 64          # LDP/STP of X registers: one 16-byte access
     DM_ONE_CB = 128         # its only entry is a callback (the common case: called inline)
+    DM_BEFORE = 256         # address and values must be read before (the instruction overwrites
+                            # what they come from); else after, with nothing kept across it
 
 cdef struct MemInstr:
     uint32_t n
@@ -760,29 +762,43 @@ cdef inline int op_PLUGIN_MEM(CPU* c, Insn* i) noexcept nogil:
     return plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2, i + 1)
 
 
+cdef inline uint64_t pl_direct_va(CPU* c, Insn* m, Insn* i, uint32_t d) noexcept nogil:
+    # The access's address from the base (and index) register: m.imm is the offset to add,
+    # chosen at translation for reading before or after the instruction (see DM_BEFORE).
+    if d & (DM_REG | DM_UXTW | DM_SXTW) == 0:
+        return c.x[i.rn] + <uint64_t>m.imm
+    if d & DM_REG:
+        return ea_reg(c, i)
+    if d & DM_UXTW:
+        return ea_uxtw(c, i)
+    return ea_sxtw(c, i)
+
+
 cdef inline int plugin_mem_direct(CPU* c, Insn* m, Insn* i) noexcept nogil:
     # A plain load or store (one access) whose callbacks read no registers: the address and the
     # value come from the registers around the instruction, which runs as without plugins. A
-    # fault reports nothing, as QEMU does.
-    cdef uint32_t d = m.flags
+    # fault reports nothing, as QEMU does. Usually everything is read after the instruction
+    # (the base after a writeback, offset adjusted); DM_BEFORE where it overwrites a source.
+    cdef uint32_t d = m.flags | (<uint32_t>m.sf << 8)
     cdef uint64_t va, lo, hi
     cdef MemInstr* mi
     cdef int res
-    if d & (DM_REG | DM_UXTW | DM_SXTW) == 0:
-        va = c.x[i.rn] + <uint64_t>m.imm
-    elif d & DM_REG:
-        va = ea_reg(c, i)
-    elif d & DM_UXTW:
-        va = ea_uxtw(c, i)
+    if d & DM_BEFORE:
+        va = pl_direct_va(c, m, i, d)
+        lo = c.x[i.rd]          # a store's values: Rt (and Rt2) before the writeback
+        hi = c.x[i.rt2]
+        res = dispatch(c, i)
+        if res != NEXT:
+            return res
+        if not (d & DM_STORE):
+            lo = c.x[i.rd]
+            hi = c.x[i.rt2]
     else:
-        va = ea_sxtw(c, i)
-    lo = c.x[i.rd]          # a store's values: Rt (and Rt2) before any writeback
-    hi = c.x[i.rt2]
-    res = dispatch(c, i)
-    if res != NEXT:
-        return res
-    if not (d & DM_STORE):
-        lo = c.x[i.rd]      # translation left out loads whose writeback overwrites Rt or Rt2
+        res = dispatch(c, i)
+        if res != NEXT:
+            return res
+        va = pl_direct_va(c, m, i, d)
+        lo = c.x[i.rd]
         hi = c.x[i.rt2]
     mi = <MemInstr*><uintptr_t>m.imm2
     if d & (DM_PAIR32 | DM_PAIR64) == 0:
@@ -1050,6 +1066,10 @@ cdef inline bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, u
             return False
         c.tlb_idx = TLB_WATCH
         c.tlb_idx_unpriv = TLB_WATCH
+    # The handlers pass whole registers: the value stored is the low `size` bytes (a pair's
+    # pieces are gathered from it).
+    if size < 8:
+        val &= (<uint64_t>1 << (8 * size)) - 1
     pl_mem_access_done(c, i, va, size, val, True, flags)
     return True
 
@@ -1107,7 +1127,7 @@ cdef uint32_t pl_mem_direct_shape(MemInstr* mi, Insn* r) noexcept nogil:
     everything else, and for loads whose writeback or second register overwrites a loaded
     value (their value would no longer be in the registers afterwards)."""
     cdef uint32_t s, m, ld, x, size = 0, mode = 0, d = 0
-    cdef bint found = False
+    cdef bint found = False, pair
     for s in range(4):
         for m in range(6):
             if LOAD_OPS[s][m] == r.op or STORE_OPS[s][m] == r.op:
@@ -1139,8 +1159,22 @@ cdef uint32_t pl_mem_direct_shape(MemInstr* mi, Insn* r) noexcept nogil:
         if not (d & DM_STORE) and (r.rd == r.rt2 or
                                    ((mode == 1 or mode == 3) and (r.rn == r.rd or r.rn == r.rt2))):
             return 0
-        mode = MODE_POST if mode == 1 else MODE_IMM
-    mi.off = 0 if mode == MODE_POST else r.imm
+        mode = MODE_POST if mode == 1 else (MODE_PRE if mode == 3 else MODE_IMM)
+    # Read the address and values after the instruction unless it overwrites their sources: a
+    # load into the base or index register, a store with writeback of its own base.
+    pair = (d & (DM_PAIR32 | DM_PAIR64)) != 0
+    if d & DM_STORE:
+        if (mode == MODE_PRE or mode == MODE_POST) and (r.rd == r.rn or (pair and r.rt2 == r.rn)):
+            d |= DM_BEFORE
+    elif r.rd == r.rn or (pair and r.rt2 == r.rn) or \
+            (d & (DM_REG | DM_UXTW | DM_SXTW) and (r.rd == r.rm or (pair and r.rt2 == r.rm))):
+        d |= DM_BEFORE
+    if d & DM_BEFORE:
+        mi.off = 0 if mode == MODE_POST else r.imm
+    else:
+        # After a pre-index writeback the base is the address; after a post-index one it is
+        # the address plus the offset.
+        mi.off = r.imm if mode == MODE_IMM else (0 if mode == MODE_PRE else -r.imm)
     mi.direct = d
     mi.info = pl_size_shift(size) | ((QEMU_PLUGIN_MEM_W if d & DM_STORE else QEMU_PLUGIN_MEM_R) << 16)
     if mi.flags & MI_SIGN and not (d & DM_STORE) and mi.unit == 0:
@@ -1346,6 +1380,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             if mis[j].direct and mis[j].n == 1 and mis[j].e[0].kind == ME_CB:
                 mis[j].direct |= DM_ONE_CB
             rec.flags = <uint8_t>mis[j].direct
+            rec.sf = <uint8_t>(mis[j].direct >> 8)
             rec.imm = mis[j].off
             r += 1
         tb.insns[r] = buf[j]

@@ -335,6 +335,8 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_PLUGIN_COND_CB(c, i)
     elif op == OP_PLUGIN_MEM:
         return op_PLUGIN_MEM(c, i)
+    elif op == OP_PLUGIN_MEM_AFTER:
+        return op_PLUGIN_MEM_AFTER(c, i)
     elif op == OP_PLUGIN_STORE:
         return op_PLUGIN_STORE(c, i)
     elif op == OP_PMULL:

@@ -280,7 +280,9 @@ cdef enum:
     DM_PAIR64 = 64          # LDP/STP of X registers: one 16-byte access
     DM_ONE_CB = 128         # its only entry is a callback (the common case: called inline)
     DM_BEFORE = 256         # address and values must be read before (the instruction overwrites
-                            # what they come from); else after, with nothing kept across it
+                            # what they come from): a PLUGIN_MEM record before the instruction;
+                            # else a PLUGIN_MEM_AFTER record after it
+    DM_ONE_ADD = 512        # its only entry is an inline add (done inline)
 
 cdef struct MemInstr:
     uint32_t n
@@ -774,33 +776,25 @@ cdef inline uint64_t pl_direct_va(CPU* c, Insn* m, Insn* i, uint32_t d) noexcept
     return ea_sxtw(c, i)
 
 
-cdef inline int plugin_mem_direct(CPU* c, Insn* m, Insn* i) noexcept nogil:
-    # A plain load or store (one access) whose callbacks read no registers: the address and the
-    # value come from the registers around the instruction, which runs as without plugins. A
-    # fault reports nothing, as QEMU does. Usually everything is read after the instruction
-    # (the base after a writeback, offset adjusted); DM_BEFORE where it overwrites a source.
-    cdef uint32_t d = m.flags | (<uint32_t>m.sf << 8)
-    cdef uint64_t va, lo, hi
-    cdef MemInstr* mi
-    cdef int res
-    if d & DM_BEFORE:
-        va = pl_direct_va(c, m, i, d)
-        lo = c.x[i.rd]          # a store's values: Rt (and Rt2) before the writeback
-        hi = c.x[i.rt2]
-        res = dispatch(c, i)
-        if res != NEXT:
-            return res
-        if not (d & DM_STORE):
-            lo = c.x[i.rd]
-            hi = c.x[i.rt2]
-    else:
-        res = dispatch(c, i)
-        if res != NEXT:
-            return res
-        va = pl_direct_va(c, m, i, d)
-        lo = c.x[i.rd]
-        hi = c.x[i.rt2]
-    mi = <MemInstr*><uintptr_t>m.imm2
+cdef inline int op_PLUGIN_MEM_AFTER(CPU* c, Insn* i) noexcept nogil:
+    # Follows a plain load or store that completed (a fault ends the block before this record):
+    # its access, reported from the registers as the instruction left them. The record holds
+    # the instruction's rd, rt2, rn, rm and amount, the offset to the base in imm (see
+    # DM_BEFORE), the DM_* bits in flags and sf, and the MemInstr in imm2.
+    plugin_mem_report_direct(c, i, i.flags | (<uint32_t>i.sf << 8))
+    return NEXT
+
+
+cdef inline void plugin_mem_report_direct(CPU* c, Insn* m, uint32_t d) noexcept nogil:
+    pl_mem_direct_done(c, m, m, d, pl_direct_va(c, m, m, d), c.x[m.rd], c.x[m.rt2])
+
+
+cdef inline void pl_mem_direct_done(CPU* c, Insn* m, Insn* i, uint32_t d, uint64_t va,
+                                    uint64_t lo, uint64_t hi) noexcept nogil:
+    # Shape the value (Rt, or the pair Rt, Rt2) and run the entries: the common single
+    # callback or inline add here, others through the list.
+    cdef MemInstr* mi = <MemInstr*><uintptr_t>m.imm2
+    cdef MemEntry* e
     if d & (DM_PAIR32 | DM_PAIR64) == 0:
         lo &= mi.mask
         hi = 0
@@ -810,8 +804,29 @@ cdef inline int plugin_mem_direct(CPU* c, Insn* m, Insn* i) noexcept nogil:
     if d & DM_ONE_CB:
         if not g_rt.fatal:
             pl_mem_call_noregs(c, &mi.e[0], mi.info, va, lo, hi)
+    elif d & DM_ONE_ADD:
+        e = &mi.e[0]
+        (<uint64_t*>(e.base + c.index * e.stride))[0] += e.imm
     else:
         pl_mem_direct_report(c, mi, i, va, lo, hi)
+
+
+cdef inline int plugin_mem_direct(CPU* c, Insn* m, Insn* i) noexcept nogil:
+    # A plain load or store (one access) whose callbacks read no registers, where the
+    # instruction overwrites the registers its address or stored values come from (DM_BEFORE):
+    # read them first, run the instruction (as without plugins), report. A fault reports
+    # nothing, as QEMU does.
+    cdef uint32_t d = m.flags | (<uint32_t>m.sf << 8)
+    cdef uint64_t va = pl_direct_va(c, m, i, d)
+    cdef uint64_t lo = c.x[i.rd]        # a store's values: Rt (and Rt2) before the writeback
+    cdef uint64_t hi = c.x[i.rt2]
+    cdef int res = dispatch(c, i)
+    if res != NEXT:
+        return res
+    if not (d & DM_STORE):
+        lo = c.x[i.rd]
+        hi = c.x[i.rt2]
+    pl_mem_direct_done(c, m, i, d, va, lo, hi)
     return res
 
 
@@ -1370,21 +1385,34 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         if j == 0:
             r = pl_emit_exec_records(tb.insns, r, 0, buf[0].pc, &p)
         r = pl_emit_exec_records(tb.insns, r, j + 1, buf[j].pc, &p)
-        if mis[j] != NULL and mis[j].n:
+        mi = mis[j]
+        if mi != NULL and mi.n and mi.direct and mi.n == 1:
+            mi.direct |= DM_ONE_CB if mi.e[0].kind == ME_CB else \
+                (DM_ONE_ADD if mi.e[0].kind == ME_ADD else 0)
+        if mi != NULL and mi.n and not (mi.direct and not (mi.direct & DM_BEFORE)):
+            # Watched, or direct reading before: a PLUGIN_MEM record, which runs the next one.
             rec = &tb.insns[r]
             memset(rec, 0, sizeof(Insn))
             rec.pc = buf[j].pc
             rec.raw = buf[j].raw
             rec.op = OP_PLUGIN_MEM
-            rec.imm2 = <uint64_t><uintptr_t>mis[j]
-            if mis[j].direct and mis[j].n == 1 and mis[j].e[0].kind == ME_CB:
-                mis[j].direct |= DM_ONE_CB
-            rec.flags = <uint8_t>mis[j].direct
-            rec.sf = <uint8_t>(mis[j].direct >> 8)
-            rec.imm = mis[j].off
+            rec.imm2 = <uint64_t><uintptr_t>mi
+            rec.flags = <uint8_t>mi.direct
+            rec.sf = <uint8_t>(mi.direct >> 8)
+            rec.imm = mi.off
             r += 1
         tb.insns[r] = buf[j]
         r += 1
+        if mi != NULL and mi.n and mi.direct and not (mi.direct & DM_BEFORE):
+            # Direct, reading after: a PLUGIN_MEM_AFTER record, run only if it completed.
+            rec = &tb.insns[r]
+            rec[0] = buf[j]                     # rd, rt2, rn, rm, amount, pc
+            rec.op = OP_PLUGIN_MEM_AFTER
+            rec.imm2 = <uint64_t><uintptr_t>mi
+            rec.flags = <uint8_t>mi.direct
+            rec.sf = <uint8_t>(mi.direct >> 8)
+            rec.imm = mi.off
+            r += 1
     first[n] = r
     tb.n_recs = r
     free(nmem)
@@ -1574,6 +1602,10 @@ cdef int plugin_run_records(CPU* c, TB* tb, uint32_t n, uint32_t* kout) noexcept
             if op == OP_PLUGIN_CB:
                 plugin_exec_cb(c, i.pc, <qemu_plugin_vcpu_udata_cb_t><uintptr_t>i.imm2,
                                <void*><uintptr_t>i.imm, i.cond)
+                i += 1
+                continue
+            if op == OP_PLUGIN_MEM_AFTER:
+                plugin_mem_report_direct(c, i, i.flags | (<uint32_t>i.sf << 8))
                 i += 1
                 continue
             if op == OP_PLUGIN_MEM:

@@ -292,7 +292,11 @@ class PluginHost:
         self.info.system.max_vcpus = smp
 
     def _setup_capstone(self) -> None:
-        # qemu_plugin_insn_disas uses the C library inside the capstone package, from C.
+        # qemu_plugin_insn_disas uses the C library inside the capstone package, from C; opened
+        # when a plugin first disassembles (importing capstone is slow, most plugins never do).
+        self._core_mod.plugin_set_capstone_lazy(self._open_capstone)
+
+    def _open_capstone(self) -> None:
         try:
             import capstone
             path = capstone._cs._name

@@ -187,6 +187,33 @@ cdef public void* qemu_plugin_insn_haddr(const qemu_plugin_insn* insn) noexcept 
         return NULL
     return m.ram + (pa - m.ram_base)
 
+# Opening capstone means importing its Python package (for the library's path and its struct
+# layout), a noticeable part of a run's start-up; most plugins never disassemble, so the loader
+# leaves a setup function here and the first insn_disas calls it.
+_capstone_setup = None
+
+
+def plugin_set_capstone_lazy(setup):
+    """`setup()` opens capstone (plugin_set_capstone) when a plugin first disassembles."""
+    global _capstone_setup
+    if g_rt.cs_disasm_fn != NULL:
+        return                      # already open (an earlier machine's plugins)
+    _capstone_setup = setup
+    g_rt.cs_lazy = 1 if setup is not None else 0
+
+
+cdef void pl_capstone_open() noexcept with gil:
+    global _capstone_setup
+    setup = _capstone_setup
+    _capstone_setup = None
+    g_rt.cs_lazy = 0
+    if setup is not None:
+        try:
+            setup()
+        except BaseException:
+            pass                    # no capstone: insn_disas returns NULL
+
+
 cdef public char* qemu_plugin_insn_disas(const qemu_plugin_insn* insn) noexcept nogil:
     # Capstone's text as QEMU builds it: mnemonic, a space, operands.
     cdef int j = pl_trans_insn_index(insn, "qemu_plugin_insn_disas")
@@ -197,7 +224,11 @@ cdef public char* qemu_plugin_insn_disas(const qemu_plugin_insn* insn) noexcept 
     cdef char* ops
     cdef char* text
     cdef size_t lm, lo
-    if j < 0 or g_rt.cs_disasm_fn == NULL:
+    if j < 0:
+        return NULL
+    if g_rt.cs_lazy:
+        pl_capstone_open()
+    if g_rt.cs_disasm_fn == NULL:
         return NULL
     word = g_rt.trans.insns[j].raw
     count = (<cs_disasm_fn>g_rt.cs_disasm_fn)(g_rt.cs_handle, <uint8_t*>&word, 4,

@@ -377,6 +377,7 @@ cdef struct PluginRT:
     void* cs_disasm_fn
     void* cs_free_fn
     size_t cs_handle
+    uint32_t cs_lazy        # capstone is opened at the first insn_disas (plugin_api.pxi)
     uint32_t cs_mnem_off, cs_opstr_off
     uint32_t nsyms
     uint64_t* sym_start

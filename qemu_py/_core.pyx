@@ -423,11 +423,14 @@ cdef class Core:
 
     # --- running -------------------------------------------------------------------------------
 
-    def run(self, uint64_t budget, bint stop_on_exception=False, int only_cpu=-1):
+    def run(self, uint64_t budget, bint stop_on_exception=False, int only_cpu=-1,
+            bint budget_is_slice=False):
         """Run the vCPUs round-robin for up to `budget` instructions in all. Returns
         (stop reason name, instructions executed). 'drain' means buffers need emptying.
         stop_on_exception: stop as soon as an exception is entered ('exception').
-        only_cpu: schedule only that vCPU (the others keep their state)."""
+        only_cpu: schedule only that vCPU (the others keep their state).
+        budget_is_slice: the budget is a slice of a longer run, not the caller's limit, so a
+        block with hooks that crosses it runs whole (its hooks see it once)."""
         cdef uint64_t total
         cdef uint32_t k
         cdef Mach* m = self.m
@@ -442,6 +445,7 @@ cdef class Core:
                 pyhooks_bind(m)
         m.stop_on_exception = stop_on_exception
         m.run_only = only_cpu
+        m.budget_is_slice = budget_is_slice
         for k in range(m.ncpus):
             m.cpus[k].bp_armed = 0
         with nogil:

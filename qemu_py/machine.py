@@ -372,13 +372,14 @@ class Machine(HooksMixin, DevicesMixin):
             budget = limit - total
             if self.uart._input:
                 budget = min(budget, _INPUT_SLICE)      # more than the core's queue holds
+            is_slice = budget < limit - total
             try:
-                reason, executed = core.run(budget, stop_on_exception, only_cpu)
+                reason, executed = core.run(budget, stop_on_exception, only_cpu, is_slice)
             except PluginError as e:
                 if total or _RUNTIME_TAKEN not in str(e) or not gc.collect():
                     raise
                 # The plugin runtime may be held by a machine that is garbage: collected now.
-                reason, executed = core.run(budget, stop_on_exception, only_cpu)
+                reason, executed = core.run(budget, stop_on_exception, only_cpu, is_slice)
             finally:
                 error = core.take_hook_error()
             total += executed

@@ -71,6 +71,28 @@ def test_block_hook():
     assert only == [LOOP] * 4
 
 
+def test_block_hook_sees_each_block_once_across_time_slices():
+    # 40,000 passes of a 3-instruction loop: 120,005 instructions, more than a vCPU's time
+    # slice (65,536), whose end falls inside a block. That block still runs whole and is seen
+    # once, so the blocks' lengths add up to the instructions run.
+    m = machine_with(SUM_LOOP.replace("#5", "#40000"))
+    blocks = []
+    m.hook_block(lambda cpu, pc, n: blocks.append((pc, n)))
+    res = m.run(until_pc=BRK)
+    assert res.reason == "break" and res.executed == 2 + 3 * 40000
+    assert blocks == [(CODE, 5)] + [(LOOP, 3)] * 39999
+    assert m.cpus[0].regs.x[1] == 40000 * 40001 // 2
+
+
+def test_block_hook_run_stops_exactly_at_max_insns():
+    # The caller's own limit still cuts a block: the 5-instruction first block, then the add and
+    # subs of the loop; the b.ne is next.
+    m = machine_with(SUM_LOOP)
+    m.hook_block(lambda cpu, pc, n: None)
+    res = m.run(max_insns=7)
+    assert res.executed == 7 and m.cpus[0].regs.pc == LOOP + 8
+
+
 def test_hooks_see_and_change_registers():
     m = machine_with(SUM_LOOP)
 

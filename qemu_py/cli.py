@@ -383,6 +383,7 @@ OPTIONS: Dict[str, Tuple[bool, Callable[[Options, str], None]]] = {
     "d": (True, _opt_d),
     "D": (True, _opt_D),
     "plugin": (True, _opt_plugin),
+    "symbols": (True, _opt_file("symbols", "symbols")),
     "icount": (True, _opt_icount),
     "no-reboot": (False, _opt_no_reboot),
     "s": (False, _opt_gdb), "S": (False, _opt_gdb), "gdb": (True, _opt_gdb),
@@ -411,6 +412,7 @@ qemu_py's AArch64 virt machine, with QEMU's command-line syntax.
   -d ITEM[,...]                  log items (-d help lists them)
   -D FILE                        write the log to FILE instead of stderr
   -plugin FILE[,key=value...]    load a TCG plugin
+  -symbols FILE                  function symbols for plugins from `nm` output or a System.map
   -icount shift=N|auto           instruction counting (time is virtual anyway)
   -no-reboot                     exit instead of rebooting when the guest resets
   -version, -h                   version and this help
@@ -483,6 +485,9 @@ def _install_plugins(machine, cfg: MachineConfig, log=None):
     """Load the -plugin libraries into the machine (qemu_py/plugins.py) and initialise the
     vCPUs for them. Returns the PluginHost, or None without plugins."""
     if not cfg.plugins:
+        if cfg.symbols:
+            from .plugins import read_symbol_map
+            read_symbol_map(cfg.symbols)        # bad input is an error with or without plugins
         return None
     from .plugins import PluginHost, PluginSpec, open_outs
     host = PluginHost(machine, open_outs(cfg.log_file, log), symbols_from=cfg.kernel)

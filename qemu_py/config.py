@@ -24,6 +24,7 @@ class MachineConfig:
     log_items: Tuple[str, ...] = ()         # -d items
     log_file: Optional[str] = None          # -D
     plugins: List[Tuple[str, List[str]]] = field(default_factory=list)  # (path, ["k=v", ...])
+    symbols: Optional[str] = None           # -symbols: nm/System.map text symbols for plugins
     icount_shift: Optional[int] = None      # -icount shift=N; -1 for shift=auto
     no_reboot: bool = False
 

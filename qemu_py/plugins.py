@@ -14,6 +14,7 @@ the core; this module only runs before and after.
     host.atexit()         # the plugins' reports
 """
 
+import bisect
 import os
 import sys
 from dataclasses import dataclass, field
@@ -202,6 +203,57 @@ def _guest_symbols(path: Optional[str]):
         return []
 
 
+# nm's symbol type letters. Text (code) symbols name functions: t/T, and W (a weak symbol not
+# marked as an object: in practice a weak function).
+_NM_TYPES = b"AaBbCcDdGgIiNnPpRrSsTtUuVvWw-?"
+_NM_TEXT = b"tTW"
+
+
+def read_symbol_map(path: str):
+    """Function symbols from `nm` output or a Linux System.map (-symbols FILE): lines
+    `<hex address> <type> <name>` (a trailing `[module]`, as /proc/kallsyms has, is allowed;
+    address-less lines of undefined symbols are skipped). Each text symbol (t, T, W) covers
+    from its address up to the next symbol of any type at a higher address, absolute ones (a, A)
+    aside; one with nothing after it covers its first instruction. Of several text symbols at
+    one address the first listed names it. Returns (start, end, name bytes) sorted by start;
+    raises ConfigError naming the file (and line) for anything else."""
+    try:
+        with open(path, "rb") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise ConfigError(f"-symbols {path}: {e.strerror or e}") from None
+    bounds = []             # addresses where something starts (text or not)
+    text = {}               # address -> name of the first text symbol there
+    for number, raw in enumerate(lines, 1):
+        fields = raw.split()
+        if not fields:
+            continue
+        if len(fields) == 2 and len(fields[0]) == 1 and fields[0] in b"Uvw":
+            continue                        # undefined: nm prints no address
+        ok = len(fields) >= 3 and len(fields[1]) == 1 and fields[1] in _NM_TYPES and \
+            all(f.startswith(b"[") for f in fields[3:4])
+        if ok:
+            digits = fields[0][2:] if fields[0][:2].lower() == b"0x" else fields[0]
+            ok = 0 < len(digits) <= 16 and all(c in b"0123456789abcdefABCDEF" for c in digits)
+        if not ok or len(fields) > 4:
+            shown = raw.decode(errors="replace").strip()
+            raise ConfigError(f"-symbols {path}:{number}: cannot read '{shown}' (expected "
+                              "'<hex address> <type> <name>', as nm prints)")
+        address, kind, name = int(digits, 16), fields[1], fields[2]
+        if kind in b"aA" or name.startswith((b"$x", b"$d")):
+            continue                        # absolute values, AArch64 mapping symbols
+        bounds.append(address)
+        if kind in _NM_TEXT and address not in text:
+            text[address] = name
+    bounds = sorted(set(bounds))
+    out = []
+    for start in sorted(text):
+        k = bisect.bisect_right(bounds, start)
+        end = bounds[k] if k < len(bounds) else start + 4
+        out.append((start, end, text[start]))
+    return out
+
+
 # Plugins loaded in this process so far: ids are never reused, even across machines.
 _LOADED_IDS: List[int] = []
 
@@ -212,6 +264,10 @@ class PluginHost:
     def __init__(self, machine, outs_fd: int = 2, symbols_from: Optional[str] = None):
         import cffi
         from . import _core
+        # insn_symbol: an explicit symbol map (-symbols) replaces the ELF image's symbols. Read
+        # first, so that a bad map fails before anything is attached.
+        symbol_map = getattr(machine.config, "symbols", None)
+        symbols = read_symbol_map(symbol_map) if symbol_map else _guest_symbols(symbols_from)
         self._core_mod = _core
         self.machine = machine
         self.core = machine.core
@@ -224,7 +280,7 @@ class PluginHost:
         self._self = self.ffi.dlopen(_core.__file__, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL)
         _core.plugin_attach(self.core, smp, smp, outs_fd)
         self._setup_capstone()
-        _core.plugin_set_symbols(_guest_symbols(symbols_from))
+        _core.plugin_set_symbols(symbols)
         # One zero-filled qemu_info_t shared by all plugins (valid during install).
         self._target = self.ffi.new("char[]", b"aarch64")
         self.info = self.ffi.new("qemu_info_t *")

@@ -269,12 +269,26 @@ cdef struct MemEntry:
     size_t stride
     uint64_t imm
 
+# How a plain load or store is reported without watching its accesses (MemInstr.direct).
+cdef enum:
+    DM_ON = 1               # reported from the registers around the instruction
+    DM_STORE = 2            # a store (else a load)
+    DM_REG = 4              # address base + index (LSL/UXTX/SXTX); else base + off
+    DM_UXTW = 8             # address base + UXTW index
+    DM_SXTW = 16            # address base + SXTW index
+    DM_PAIR32 = 32          # LDP/STP of W registers: one 8-byte access
+    DM_PAIR64 = 64          # LDP/STP of X registers: one 16-byte access
+    DM_ONE_CB = 128         # its only entry is a callback (the common case: called inline)
+
 cdef struct MemInstr:
     uint32_t n
     uint32_t unit           # QEMU's access size when the core splits it (pairs, Q): 0 = none
     uint32_t flags          # MI_SIGN: sign-extending load; MI_CAS: compare and swap
     uint32_t raw            # the instruction's encoding
-    Insn insn               # the instruction itself (the PLUGIN_MEM record runs it)
+    uint32_t direct         # DM_* bits, 0: the accesses are watched through the TLB
+    uint32_t info           # direct: the meminfo word (fixed by the encoding)
+    uint64_t mask           # direct, one register: the access's value mask
+    int64_t off             # direct, base + offset forms: the offset (0 for post-index)
     MemEntry e[1]           # n entries follow
 
 # The access being reported (what a memory callback may ask about). Its physical side is
@@ -737,13 +751,74 @@ cdef inline int op_PLUGIN_COND_CB(CPU* c, Insn* i) noexcept nogil:
     return NEXT
 
 cdef inline int op_PLUGIN_MEM(CPU* c, Insn* i) noexcept nogil:
-    # An instruction whose accesses are reported: imm2 = its MemInstr, which holds it.
-    return plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2)
+    # An instruction whose accesses are reported. The record is followed by the instruction's
+    # own record, which this runs: only plugin_run_records runs these records, and it skips the
+    # next one. imm2 = the MemInstr; flags = its DM_* bits, imm = its offset, copied here so
+    # that the direct path reads nothing but these two adjacent records before the access.
+    if i.flags:
+        return plugin_mem_direct(c, i, i + 1)
+    return plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2, i + 1)
 
 
-cdef inline int plugin_mem_insn(CPU* c, MemInstr* mi) noexcept nogil:
-    # Point the vCPU at the always-miss TLB set for the instruction, so each of its accesses
-    # takes the slow path, which reports it; then back (an exception has already done that).
+cdef inline int plugin_mem_direct(CPU* c, Insn* m, Insn* i) noexcept nogil:
+    # A plain load or store (one access) whose callbacks read no registers: the address and the
+    # value come from the registers around the instruction, which runs as without plugins. A
+    # fault reports nothing, as QEMU does.
+    cdef uint32_t d = m.flags
+    cdef uint64_t va, lo, hi
+    cdef MemInstr* mi
+    cdef int res
+    if d & (DM_REG | DM_UXTW | DM_SXTW) == 0:
+        va = c.x[i.rn] + <uint64_t>m.imm
+    elif d & DM_REG:
+        va = ea_reg(c, i)
+    elif d & DM_UXTW:
+        va = ea_uxtw(c, i)
+    else:
+        va = ea_sxtw(c, i)
+    lo = c.x[i.rd]          # a store's values: Rt (and Rt2) before any writeback
+    hi = c.x[i.rt2]
+    res = dispatch(c, i)
+    if res != NEXT:
+        return res
+    if not (d & DM_STORE):
+        lo = c.x[i.rd]      # translation left out loads whose writeback overwrites Rt or Rt2
+        hi = c.x[i.rt2]
+    mi = <MemInstr*><uintptr_t>m.imm2
+    if d & (DM_PAIR32 | DM_PAIR64) == 0:
+        lo &= mi.mask
+        hi = 0
+    elif d & DM_PAIR32:
+        lo = (lo & MASK32) | (hi << 32)
+        hi = 0
+    if d & DM_ONE_CB:
+        if not g_rt.fatal:
+            pl_mem_call_noregs(c, &mi.e[0], mi.info, va, lo, hi)
+    else:
+        pl_mem_direct_report(c, mi, i, va, lo, hi)
+    return res
+
+
+cdef void pl_mem_direct_report(CPU* c, MemInstr* mi, Insn* i, uint64_t va, uint64_t lo,
+                               uint64_t hi) noexcept nogil:
+    # The entries of a direct instruction: translation kept only those of its direction.
+    cdef uint32_t k
+    cdef MemEntry* e
+    for k in range(mi.n):
+        e = &mi.e[k]
+        if e.kind == ME_CB:
+            if not g_rt.fatal:
+                pl_mem_call(c, i, e, mi.info, va, lo, hi, False)
+        elif e.kind == ME_ADD:
+            (<uint64_t*>(e.base + c.index * e.stride))[0] += e.imm
+        else:
+            (<uint64_t*>(e.base + c.index * e.stride))[0] = e.imm
+
+
+cdef int plugin_mem_insn(CPU* c, MemInstr* mi, Insn* i) noexcept nogil:
+    # Any other memory instruction: point the vCPU at the always-miss TLB set for the
+    # instruction, so each of its accesses takes the slow path, which reports it; then back (an
+    # exception has already done that).
     cdef int res
     g_rt.mem = mi
     if mi.unit:
@@ -753,14 +828,14 @@ cdef inline int plugin_mem_insn(CPU* c, MemInstr* mi) noexcept nogil:
         g_rt.cas.wrote = 0
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
-    res = dispatch(c, &mi.insn)
+    res = dispatch(c, i)
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
     if res != FAULT and (mi.unit or mi.flags & MI_CAS):
         if mi.unit and g_rt.pend.len:
-            pl_mem_report_pending(c, &mi.insn)
+            pl_mem_report_pending(c, i)
         if mi.flags & MI_CAS and g_rt.cas.read_len and not g_rt.cas.wrote:
-            pl_mem_report_cas_write(c, &mi.insn)
+            pl_mem_report_cas_write(c, i)
     return res
 
 
@@ -807,10 +882,34 @@ cdef inline void pl_mem_report(CPU* c, Insn* i, uint64_t va, uint32_t size, uint
 
 cdef inline void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint32_t size,
                                  uint64_t lo, uint64_t hi, bint store, bint unpriv) noexcept nogil:
-    # Memory callbacks run from the interpreter, never inside another callback.
-    g_rt.acc.info = pl_size_shift(size) | ((QEMU_PLUGIN_MEM_W if store else QEMU_PLUGIN_MEM_R) << 16)
+    cdef uint32_t info = pl_size_shift(size) | ((QEMU_PLUGIN_MEM_W if store else QEMU_PLUGIN_MEM_R) << 16)
     if g_rt.mem.flags & MI_SIGN and not store and g_rt.mem.unit == 0:
-        g_rt.acc.info |= 1 << 3
+        info |= 1 << 3
+    pl_mem_call(c, i, e, info, va, lo, hi, unpriv)
+
+
+cdef inline void pl_mem_call_noregs(CPU* c, MemEntry* e, uint32_t info, uint64_t va,
+                                    uint64_t lo, uint64_t hi) noexcept nogil:
+    # pl_mem_call for a callback that reads no registers and an access through the EL's own
+    # TLB set (the direct path).
+    g_rt.acc.info = info
+    g_rt.acc.va = va
+    g_rt.acc.lo = lo
+    g_rt.acc.hi = hi
+    g_rt.acc.unpriv = 0
+    g_rt.acc.cpu = c
+    g_rt.acc.pa_known = 0
+    g_rt.ctx.kind = CTX_MEM
+    g_rt.ctx.level = QEMU_PLUGIN_CB_NO_REGS
+    g_rt.ctx.cpu = c
+    e.cb(c.index, info, va, e.udata)
+    g_rt.ctx.kind = CTX_NONE
+
+
+cdef inline void pl_mem_call(CPU* c, Insn* i, MemEntry* e, uint32_t info, uint64_t va,
+                             uint64_t lo, uint64_t hi, bint unpriv) noexcept nogil:
+    # Memory callbacks run from the interpreter, never inside another callback.
+    g_rt.acc.info = info
     g_rt.acc.va = va
     g_rt.acc.lo = lo
     g_rt.acc.hi = hi
@@ -822,7 +921,7 @@ cdef inline void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint
     g_rt.ctx.kind = CTX_MEM
     g_rt.ctx.level = e.level
     g_rt.ctx.cpu = c
-    e.cb(c.index, g_rt.acc.info, va, e.udata)
+    e.cb(c.index, info, va, e.udata)
     g_rt.ctx.kind = CTX_NONE
 
 
@@ -925,32 +1024,32 @@ cdef inline bint plugin_mem_read(CPU* c, Insn* i, uint64_t va, uint32_t size, ui
                                  uint64_t* out) noexcept nogil:
     # The slow path while the instruction's accesses are watched: the real access through the
     # real TLB set, then the report. A fault leaves the set as the exception made it.
-    cdef TLBEntry* e
-    c.tlb_idx = c.el
-    c.tlb_idx_unpriv = 0
-    e = tlb_entry(c, va, flags)
+    cdef TLBEntry* e = &c.tlb[0 if flags & MEM_UNPRIV else c.el][(va >> PAGE_BITS) & (TLB_SIZE - 1)]
     if e.tag_read == (va & (PAGE_MASK | (size - 1))):
         out[0] = pl_host_load(<size_t>va + e.addend, size)
-    elif not mem_read_miss(c, i, va, size, flags, out):
-        return False
-    c.tlb_idx = TLB_WATCH
-    c.tlb_idx_unpriv = TLB_WATCH
+    else:
+        c.tlb_idx = c.el
+        c.tlb_idx_unpriv = 0
+        if not mem_read_miss(c, i, va, size, flags, out):
+            return False
+        c.tlb_idx = TLB_WATCH
+        c.tlb_idx_unpriv = TLB_WATCH
     pl_mem_access_done(c, i, va, size, out[0], False, flags)
     return True
 
 
 cdef inline bint plugin_mem_write(CPU* c, Insn* i, uint64_t va, uint32_t size, uint32_t flags,
                                   uint64_t val) noexcept nogil:
-    cdef TLBEntry* e
-    c.tlb_idx = c.el
-    c.tlb_idx_unpriv = 0
-    e = tlb_entry(c, va, flags)
+    cdef TLBEntry* e = &c.tlb[0 if flags & MEM_UNPRIV else c.el][(va >> PAGE_BITS) & (TLB_SIZE - 1)]
     if e.tag_write == (va & (PAGE_MASK | (size - 1))):
         pl_host_store(<size_t>va + e.addend, size, val)
-    elif not mem_write_miss(c, i, va, size, flags, val):
-        return False
-    c.tlb_idx = TLB_WATCH
-    c.tlb_idx_unpriv = TLB_WATCH
+    else:
+        c.tlb_idx = c.el
+        c.tlb_idx_unpriv = 0
+        if not mem_write_miss(c, i, va, size, flags, val):
+            return False
+        c.tlb_idx = TLB_WATCH
+        c.tlb_idx_unpriv = TLB_WATCH
     pl_mem_access_done(c, i, va, size, val, True, flags)
     return True
 
@@ -1000,6 +1099,53 @@ cdef bint pl_mem_insn_shape(uint32_t raw, uint32_t* unit, uint32_t* flags) noexc
             flags[0] = MI_SIGN                  # LDRSB/LDRSH/LDRSW
         return True
     return True
+
+
+cdef uint32_t pl_mem_direct_shape(MemInstr* mi, Insn* r) noexcept nogil:
+    """For a general-register LDR/STR (any size and addressing form) or LDP/STP, set the direct
+    reporting fields of mi and return the access's direction (QEMU_PLUGIN_MEM_R or _W); 0 for
+    everything else, and for loads whose writeback or second register overwrites a loaded
+    value (their value would no longer be in the registers afterwards)."""
+    cdef uint32_t s, m, ld, x, size = 0, mode = 0, d = 0
+    cdef bint found = False
+    for s in range(4):
+        for m in range(6):
+            if LOAD_OPS[s][m] == r.op or STORE_OPS[s][m] == r.op:
+                found = True
+                size = 1u << s
+                mode = m
+                d = DM_ON | (DM_STORE if STORE_OPS[s][m] == r.op else 0)
+    if found:
+        if mode == MODE_REG:
+            d |= DM_REG
+        elif mode == MODE_UXTW:
+            d |= DM_UXTW
+        elif mode == MODE_SXTW:
+            d |= DM_SXTW
+        if not (d & DM_STORE) and (mode == MODE_PRE or mode == MODE_POST) and r.rd == r.rn:
+            return 0
+        mi.mask = ~(<uint64_t>0) if size == 8 else (<uint64_t>1 << (8 * size)) - 1
+    else:
+        for ld in range(2):
+            for x in range(2):
+                for m in range(4):
+                    if PAIR_OPS[ld][x][m] == r.op:
+                        found = True
+                        size = 8u << x
+                        mode = m        # 24:23: 0 no-allocate, 1 post, 2 offset, 3 pre
+                        d = DM_ON | (DM_PAIR64 if x else DM_PAIR32) | (0 if ld else DM_STORE)
+        if not found:
+            return 0
+        if not (d & DM_STORE) and (r.rd == r.rt2 or
+                                   ((mode == 1 or mode == 3) and (r.rn == r.rd or r.rn == r.rt2))):
+            return 0
+        mode = MODE_POST if mode == 1 else MODE_IMM
+    mi.off = 0 if mode == MODE_POST else r.imm
+    mi.direct = d
+    mi.info = pl_size_shift(size) | ((QEMU_PLUGIN_MEM_W if d & DM_STORE else QEMU_PLUGIN_MEM_R) << 16)
+    if mi.flags & MI_SIGN and not (d & DM_STORE) and mi.unit == 0:
+        mi.info |= 1 << 3
+    return QEMU_PLUGIN_MEM_W if d & DM_STORE else QEMU_PLUGIN_MEM_R
 
 
 # ---- The translation pass --------------------------------------------------------------------
@@ -1081,6 +1227,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
     cdef uint8_t is_mem[TB_MAX_INSNS]
     cdef uint8_t sign_of[TB_MAX_INSNS]
     cdef uint8_t unit_of[TB_MAX_INSNS]
+    cdef uint8_t dir_rw[TB_MAX_INSNS]
     cdef uint32_t nfold
     if g_rt.nsb_dead:
         pl_sb_reap()
@@ -1105,7 +1252,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         return pl_plain_block(buf, n)   # nothing to add: it runs as without plugins
     nfold = pl_fold_prepare(n)
 
-    # Sizes: one record per block/instruction registration, two around each watched memory
+    # Sizes: one record per block/instruction registration, one before each watched memory
     # instruction, side data for conditional callbacks and memory instrumentation.
     nmem = <uint32_t*>calloc(n, sizeof(uint32_t))
     mis = <MemInstr**>calloc(n, sizeof(MemInstr*))
@@ -1133,6 +1280,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
     for j in range(n):
         if nmem[j]:
             nmem_insns += 1
+            nrec += 1               # its PLUGIN_MEM record
             side += pl_align8(sizeof(MemInstr) + nmem[j] * sizeof(MemEntry))
     total = pl_align8(sizeof(TB)) + nrec * sizeof(Insn) + pl_align8((n + 1) * sizeof(uint32_t)) + side
     tb = <TB*>malloc(total)
@@ -1159,12 +1307,17 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             mi.unit = unit_of[j]
             mi.flags = sign_of[j]
             mi.raw = buf[j].raw
-            mi.insn = buf[j]
+            mi.direct = 0
+            dir_rw[j] = <uint8_t>pl_mem_direct_shape(mi, &buf[j])
             mis[j] = mi
     for q in range(t.nreqs):
         req = &t.reqs[q]
         if (req.kind == RK_MEM_CB or req.kind == RK_MEM_INLINE) and mis[req.target - 1] != NULL:
             mi = mis[req.target - 1]
+            if dir_rw[req.target - 1] and not (req.rw & dir_rw[req.target - 1]):
+                continue        # one access of the other direction: never reported
+            if req.kind == RK_MEM_CB and req.flags != QEMU_PLUGIN_CB_NO_REGS:
+                mi.direct = 0   # a callback reading registers sees them mid-instruction
             mi.e[mi.n].kind = ME_CB if req.kind == RK_MEM_CB else \
                 (ME_ADD if req.op == QEMU_PLUGIN_INLINE_ADD_U64 else ME_STORE)
             mi.e[mi.n].rw = req.rw
@@ -1175,25 +1328,30 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             mi.e[mi.n].stride = req.stride
             mi.e[mi.n].imm = req.imm
             mi.n += 1
-    # Records: the block's list, then per instruction its list and itself (wrapped in a
-    # PLUGIN_MEM record when its accesses are reported).
+    # Records: the block's list, then per instruction its list and itself (preceded by a
+    # PLUGIN_MEM record, which runs it, when its accesses are reported).
     r = 0
     for j in range(n):
         first[j] = r
         if j == 0:
             r = pl_emit_exec_records(tb.insns, r, 0, buf[0].pc, &p)
         r = pl_emit_exec_records(tb.insns, r, j + 1, buf[j].pc, &p)
-        if mis[j] != NULL:
+        if mis[j] != NULL and mis[j].n:
             rec = &tb.insns[r]
             memset(rec, 0, sizeof(Insn))
             rec.pc = buf[j].pc
             rec.raw = buf[j].raw
             rec.op = OP_PLUGIN_MEM
             rec.imm2 = <uint64_t><uintptr_t>mis[j]
-        else:
-            tb.insns[r] = buf[j]
+            if mis[j].direct and mis[j].n == 1 and mis[j].e[0].kind == ME_CB:
+                mis[j].direct |= DM_ONE_CB
+            rec.flags = <uint8_t>mis[j].direct
+            rec.imm = mis[j].off
+            r += 1
+        tb.insns[r] = buf[j]
         r += 1
     first[n] = r
+    tb.n_recs = r
     free(nmem)
     free(mis)
     return tb
@@ -1362,35 +1520,40 @@ cdef int plugin_run_records(CPU* c, TB* tb, uint32_t n, uint32_t* kout) noexcept
     """The interpreter's inner loop for an instrumented block: the plugin records run here,
     without a call through the dispatch switch; the others as usual. Returns the last result,
     with the number of records run in kout."""
-    cdef Insn* insns = tb.insns
-    cdef Insn* i
-    cdef uint32_t k = 0
+    # A pointer walk: with an index the compiler recomputes the record address and shuffles
+    # the counter around the call on every record.
+    cdef Insn* i = tb.insns
+    cdef Insn* end = i + n
+    cdef uint32_t k
     cdef int res = NEXT
     cdef uint16_t op
-    while k < n:
-        i = &insns[k]
-        k += 1
+    while i < end:
         op = i.op
         # The PLUGIN_* ops are consecutive (gen_dispatch numbers handlers alphabetically): one
         # compare sends every other record to the switch.
         if <uint16_t>(op - OP_PLUGIN_ADD) <= <uint16_t>(OP_PLUGIN_STORE - OP_PLUGIN_ADD):
             if op == OP_PLUGIN_ADD:
                 (<uint64_t*>(<uintptr_t>i.imm2 + c.index * <uintptr_t>i.raw))[0] += <uint64_t>i.imm
+                i += 1
                 continue
             if op == OP_PLUGIN_CB:
                 plugin_exec_cb(c, i.pc, <qemu_plugin_vcpu_udata_cb_t><uintptr_t>i.imm2,
                                <void*><uintptr_t>i.imm, i.cond)
+                i += 1
                 continue
             if op == OP_PLUGIN_MEM:
-                res = plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2)
+                res = op_PLUGIN_MEM(c, i)       # runs the next record, the instruction
+                i += 2
                 if res != NEXT:
                     break
                 continue
         res = dispatch(c, i)
+        i += 1
         if res != NEXT:
             break
+    k = <uint32_t>(i - tb.insns)
     if k < n and tb.plugin_fold != NULL:
-        plugin_unfold(c, tb, insns[k - 1].pc)     # left early: take back folded counts
+        plugin_unfold(c, tb, (i - 1).pc)        # left early: take back folded counts
     kout[0] = k
     return res
 

@@ -17,7 +17,7 @@ import tempfile
 
 from . import _core, cpus, fdt, loader, snapshot
 from .board import virt
-from .config import MachineConfig, memory_size
+from .config import MachineConfig, memory_size, rtc_seconds
 from .devices import DevicesMixin
 from .errors import ConfigError, PluginError, SnapshotError
 from .hooks import HooksMixin
@@ -97,6 +97,7 @@ class Machine(HooksMixin, DevicesMixin):
         else:
             config.memory = memory_size(config.memory)
         _validate(config)
+        rtc_start = rtc_seconds(config.rtc_base)
         self.config = config
         try:
             self.core = _core.Core(config.smp, virt.RAM_BASE, config.memory)
@@ -105,6 +106,7 @@ class Machine(HooksMixin, DevicesMixin):
                               "could not be allocated") from None
         self.core.map_gic(virt.GIC_DIST_BASE, virt.GIC_CPU_BASE)
         self.core.map_uart(virt.UART_BASE, virt.UART_IRQ)
+        self.core.map_rtc(virt.RTC_BASE, virt.RTC_IRQ, rtc_start)
         if config.icount_shift is not None and config.icount_shift >= 0:   # -1: shift=auto
             self.core.icount_shift = config.icount_shift
         self.core.semihosting = config.semihosting

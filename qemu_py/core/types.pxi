@@ -232,6 +232,7 @@ cdef struct Mach:
 
     uint32_t current_cpu    # the vCPU running now (banked device registers)
     void* gic               # the interrupt controller (GIC*), NULL before the board wires it
+    void* rtc               # the real-time clock (PL031*), NULL before the board wires it
     uint64_t round_start_ns # virtual time when the current round began
     uint32_t icount_shift   # each instruction takes 2**shift ns of virtual time
     bint pace_idle          # stop (STOP_IDLE) rather than jump over idle time

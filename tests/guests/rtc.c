@@ -115,6 +115,7 @@ static void match_status(void)
     rtc_w(RTC_IMSC, 0);
     show("gic pending, masked again", rtc_pending());
     rtc_w(RTC_ICR, 0);                      /* bit 0 clear: nothing cleared */
+    show("ris after writing 0 to icr", rtc_r(RTC_RIS));
     rtc_w(RTC_ICR, 1);
     show("ris after clear", rtc_r(RTC_RIS));
     rtc_w(RTC_MR, rtc_r(RTC_DR) + 100);

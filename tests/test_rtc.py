@@ -105,7 +105,7 @@ def test_localtime_is_the_hosts_local_wall_clock():
     env = dict(os.environ, TZ="Asia/Kolkata")           # UTC+05:30, no daylight saving
     code = ("import time, qemu_py; t = time.time(); "
             "print(qemu_py.Machine(memory='16M', rtc_base='localtime').core.rtc_count - int(t))")
-    out = subprocess.run(["python3", "-c", code], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout
     assert int(out) in (19800, 19801)
 

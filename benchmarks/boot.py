@@ -23,6 +23,7 @@ from qemu_py import demo  # noqa: E402
 
 QEMU = "qemu-system-aarch64"
 PROMPT = b"~# "
+RTC_BASE = "2025-06-01T12:00:00"   # the PL031's date, fixed so the reproducibility check holds
 TARGET = 4.0                # qemu_py's time to the prompt, at most this many times QEMU's
 
 
@@ -78,7 +79,8 @@ def in_process_boot(kernel, initrd, smp, plugins=()):
     from qemu_py.config import MachineConfig
     from qemu_py.machine import Machine
     m = Machine(MachineConfig(kernel=str(kernel), initrd=str(initrd), smp=smp,
-                              memory=512 << 20, append=demo.APPEND, serial="mon:stdio"))
+                              memory=512 << 20, append=demo.APPEND, serial="mon:stdio",
+                              rtc_base=RTC_BASE))
     m.uart.write(b"poweroff -f\n")    # the guest receives it when it listens
     total, at_prompt = 0, None
     while True:

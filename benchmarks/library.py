@@ -219,9 +219,8 @@ def side_by_side(rounds: int, repeat: int, none_repeat: int) -> None:
           f"results crc32 {results['crc32']:#x}, primes {results['primes']}")
     for note in notes:
         print(note)
-    print("blocks differ by definition: qemu_py reports the blocks of the plugin API (a block "
-          "cut at a vCPU quantum, every 65,536 instructions, shows again from where it "
-          "resumed), Unicorn its TCG translation blocks")
+    print("block counts differ by definition: qemu_py reports the blocks of its plugin API, "
+          "Unicorn its TCG translation blocks; in both their lengths add up to the instructions run")
 
 
 def main() -> None:

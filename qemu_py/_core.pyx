@@ -18,6 +18,7 @@ include "core/mmu.pxi"
 include "core/pl011.pxi"
 include "core/gic.pxi"
 include "core/timer.pxi"
+include "core/pl031.pxi"
 include "core/hostcalls.pxi"
 include "core/decode.pxi"
 include "core/sysregs.pxi"
@@ -82,6 +83,7 @@ cdef class Core:
     cdef Mach* m
     cdef PL011* uart
     cdef GIC* gic
+    cdef PL031* rtc
     cdef int uart_irq
     cdef list _cpu_views        # the Machine's CPU objects, passed to hooks
     cdef list _py_devices       # (object, PyDevice address) of each Python device
@@ -101,10 +103,11 @@ cdef class Core:
         self.m.tb_hash = <TB**>calloc(TB_HASH_SIZE, sizeof(TB*))
         self.uart = <PL011*>calloc(1, sizeof(PL011))
         self.gic = <GIC*>calloc(1, sizeof(GIC))
+        self.rtc = <PL031*>calloc(1, sizeof(PL031))
         self.uart_irq = -1
         if not (self.m.cpus and self.m.ram and self.m.code_pages and self.m.page_tbs
                 and self.m.tb_hash and self.uart
-                and self.gic):
+                and self.gic and self.rtc):
             raise MemoryError(f"cannot allocate {ram_size} bytes of guest RAM")
         self.m.ncpus = ncpus
         self.m.ram_base = ram_base
@@ -112,6 +115,7 @@ cdef class Core:
         self.m.run_only = -1
         pl011_reset(self.uart, self.m)
         gic_reset(self.gic, self.m)
+        pl031_reset(self.rtc, self.m)
         for k in range(ncpus):
             self.m.cpus[k].mach = self.m
             self.m.cpus[k].index = k
@@ -139,6 +143,7 @@ cdef class Core:
             self.m = NULL
         free(self.uart)
         free(self.gic)
+        free(self.rtc)
 
     # --- configuration -------------------------------------------------------------------------
 
@@ -153,6 +158,20 @@ cdef class Core:
         self._add_region(cpu_base, 0x10000, gicc_read, gicc_write, self.gic)
         self.m.gic = self.gic
         self.uart.gic = self.gic
+        self.rtc.gic = self.gic
+
+    def map_rtc(self, uint64_t base, int spi, uint64_t seconds):
+        """Place the PL031 at `base` (4 KiB window), its interrupt on SPI `spi` (-1: none),
+        its count at `seconds` (since the epoch, kept modulo 2**32) now."""
+        self._add_region(base, 0x1000, pl031_read, pl031_write, self.rtc)
+        self.rtc.irq_spi = spi
+        self.rtc.offset = <uint32_t>(seconds - self.m.round_start_ns // NS_PER_SEC)
+        self.m.rtc = self.rtc
+
+    property rtc_count:
+        """The PL031's count of seconds now (between runs)."""
+        def __get__(self):
+            return pl031_count(self.rtc, self.m.round_start_ns)
 
     cdef _add_region(self, uint64_t base, uint64_t size, mmio_read_fn rd, mmio_write_fn wr,
                      void* dev):
@@ -423,11 +442,14 @@ cdef class Core:
 
     # --- running -------------------------------------------------------------------------------
 
-    def run(self, uint64_t budget, bint stop_on_exception=False, int only_cpu=-1):
+    def run(self, uint64_t budget, bint stop_on_exception=False, int only_cpu=-1,
+            bint budget_is_slice=False):
         """Run the vCPUs round-robin for up to `budget` instructions in all. Returns
         (stop reason name, instructions executed). 'drain' means buffers need emptying.
         stop_on_exception: stop as soon as an exception is entered ('exception').
-        only_cpu: schedule only that vCPU (the others keep their state)."""
+        only_cpu: schedule only that vCPU (the others keep their state).
+        budget_is_slice: the budget is a slice of a longer run, not the caller's limit, so a
+        block with hooks that crosses it runs whole (its hooks see it once)."""
         cdef uint64_t total
         cdef uint32_t k
         cdef Mach* m = self.m
@@ -442,6 +464,7 @@ cdef class Core:
                 pyhooks_bind(m)
         m.stop_on_exception = stop_on_exception
         m.run_only = only_cpu
+        m.budget_is_slice = budget_is_slice
         for k in range(m.ncpus):
             m.cpus[k].bp_armed = 0
         with nogil:
@@ -650,7 +673,7 @@ cdef class Core:
     def state_layout(self):
         """Sizes of the state structs: a snapshot made by a core with other sizes is refused."""
         return {"cpu": cpu_state_size(self.m.cpus), "gic": sizeof(GIC), "pl011": sizeof(PL011),
-                "page": PAGE_SIZE}
+                "pl031": sizeof(PL031), "page": PAGE_SIZE}
 
     def save_cpu(self, uint32_t k):
         """vCPU k's state (its struct up to the caches) as bytes."""
@@ -688,6 +711,24 @@ cdef class Core:
         self.uart.mach = um
         self.uart.gic = ug
         self.uart.irq_spi = spi
+
+    def save_rtc(self):
+        """The PL031's state as bytes, its pointers zeroed."""
+        cdef PL031 r = self.rtc[0]
+        r.mach = NULL
+        r.gic = NULL
+        return PyBytes_FromStringAndSize(<char*>&r, sizeof(PL031))
+
+    def load_rtc(self, const unsigned char[:] data):
+        cdef Mach* m = self.rtc.mach
+        cdef void* g = self.rtc.gic
+        cdef int spi = self.rtc.irq_spi
+        if <size_t>data.shape[0] != sizeof(PL031):
+            raise ValueError("RTC state of the wrong size")
+        memcpy(self.rtc, &data[0], sizeof(PL031))
+        self.rtc.mach = m
+        self.rtc.gic = g
+        self.rtc.irq_spi = spi
 
     def save_clock(self):
         """(virtual time of the round, exit code, the vCPU that ran last)."""

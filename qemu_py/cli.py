@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .config import MachineConfig
+from .config import MachineConfig, rtc_seconds
 from .console import Quit
 from .errors import ConfigError, GuestError, QemuPyError
 
@@ -337,6 +337,29 @@ def _opt_icount(o: Options, arg: str) -> None:
         o.config.icount_shift = 3       # QEMU's default when only sleep/align are given
 
 
+def _opt_rtc(o: Options, arg: str) -> None:
+    # The PL031 always follows virtual time (QEMU's clock=vm), so runs repeat exactly; a clock
+    # that follows the host would not, and is refused rather than quietly treated as vm.
+    for key, value in _keyvals("rtc", arg, implied=None):
+        if key == "base":
+            try:
+                rtc_seconds(value)
+            except ConfigError as e:
+                raise UsageError(f"-rtc {arg}: {e}") from None
+            o.config.rtc_base = value
+        elif key == "clock":
+            if value in ("host", "rt"):
+                raise UsageError(f"-rtc {arg}: only clock=vm is available (the RTC follows "
+                                 "the machine's virtual time)")
+            if value != "vm":
+                raise UsageError(f"-rtc {arg}: invalid option value '{value}'")
+        elif key == "driftfix":
+            if value not in ("none", "slew"):       # x86's RTC only, as in QEMU: no effect
+                raise UsageError(f"-rtc {arg}: invalid option value '{value}'")
+        else:
+            raise UsageError(f"-rtc {arg}: Invalid parameter '{key}'")
+
+
 def _opt_no_reboot(o: Options, arg: str) -> None:
     o.config.no_reboot = True
 
@@ -385,6 +408,7 @@ OPTIONS: Dict[str, Tuple[bool, Callable[[Options, str], None]]] = {
     "plugin": (True, _opt_plugin),
     "symbols": (True, _opt_file("symbols", "symbols")),
     "icount": (True, _opt_icount),
+    "rtc": (True, _opt_rtc),
     "no-reboot": (False, _opt_no_reboot),
     "s": (False, _opt_gdb), "S": (False, _opt_gdb), "gdb": (True, _opt_gdb),
     "accel": (True, _opt_accel),
@@ -414,6 +438,8 @@ qemu_py's AArch64 virt machine, with QEMU's command-line syntax.
   -plugin FILE[,key=value...]    load a TCG plugin
   -symbols FILE                  function symbols for plugins from `nm` output or a System.map
   -icount shift=N|auto           instruction counting (time is virtual anyway)
+  -rtc base=utc|localtime|DATE   the PL031 clock's start (DATE: 2006-06-17T16:01:21 or
+                                 2006-06-17, UTC; default utc: the host's time); clock=vm
   -no-reboot                     exit instead of rebooting when the guest resets
   -version, -h                   version and this help
 """

@@ -1,6 +1,9 @@
 """MachineConfig: everything the command line (or a library user) chooses about a machine."""
 
+import calendar
+import datetime
 import re
+import time
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple, Union
 
@@ -26,6 +29,7 @@ class MachineConfig:
     plugins: List[Tuple[str, List[str]]] = field(default_factory=list)  # (path, ["k=v", ...])
     symbols: Optional[str] = None           # -symbols: nm/System.map text symbols for plugins
     icount_shift: Optional[int] = None      # -icount shift=N; -1 for shift=auto
+    rtc_base: Union[str, int, None] = None  # -rtc base=: None ("utc"), "localtime", a date, seconds
     no_reboot: bool = False
 
 
@@ -54,3 +58,35 @@ def memory_size(value: Union[int, str]) -> int:
             return size
     raise ConfigError(f"memory size {value!r} is not understood: give bytes as an int or a "
                       "string like '256M' or '1G'")
+
+
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2}))?$")
+RTC_MAX = (1 << 32) - 1                     # the PL031 counts seconds in 32 bits: until 2106
+RTC_FORMATS = "'utc', 'localtime', '2006-06-17T16:01:21' or '2006-06-17'"
+
+
+def rtc_seconds(base: Union[str, int, None], now: Optional[float] = None) -> int:
+    """The real-time clock's start, in seconds since the epoch (UTC), from -rtc base=: None or
+    "utc" (the host's time now), "localtime" (the host's local time now, as if it were UTC),
+    "YYYY-MM-DDTHH:MM:SS" or "YYYY-MM-DD" (UTC), or an int of seconds. Raises ConfigError."""
+    now = time.time() if now is None else now
+    if base is None or base == "utc":
+        seconds = int(now)
+    elif base == "localtime":
+        seconds = calendar.timegm(time.localtime(int(now)))
+    elif isinstance(base, int) and not isinstance(base, bool):
+        seconds = base
+    elif isinstance(base, str) and _DATE.match(base):
+        fields = [int(f) for f in _DATE.match(base).groups() if f is not None]
+        try:
+            when = datetime.datetime(*fields, tzinfo=datetime.timezone.utc)
+        except ValueError:
+            raise ConfigError(f"rtc base {base!r} is not a valid date and time") from None
+        seconds = int(when.timestamp())
+    else:
+        raise ConfigError(f"rtc base {base!r}: invalid datetime format (valid formats: "
+                          f"{RTC_FORMATS})")
+    if not 0 <= seconds <= RTC_MAX:
+        raise ConfigError(f"rtc base {base!r} is outside what the PL031's 32-bit count holds "
+                          f"(1970-01-01 to 2106-02-07T06:28:15)")
+    return seconds

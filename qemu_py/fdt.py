@@ -1,8 +1,8 @@
 """The device tree the guest reads, generated for the machine's configuration.
 
 It describes what the virt board has, at the addresses qemu_py/board/virt.py gives: memory, the
-CPUs (started with PSCI), the PSCI node, the GICv2, the generic timer, the PL011 and its clock,
-and /chosen (command line, initrd, console). The blob format is the `fdt` package's.
+CPUs (started with PSCI), the PSCI node, the GICv2, the generic timer, the PL031 real-time clock,
+the PL011, their clock, and /chosen (command line, initrd, console). The blob format is the `fdt` package's.
 """
 
 from typing import Optional, Tuple
@@ -93,6 +93,15 @@ def build_dtb(ncpus: int, ram_size: int, cpu_compatible: str, bootargs: str = ""
         fdt.PropWords("clock-frequency", 24000000),
         fdt.PropStrings("clock-output-names", "clk24mhz"),
         fdt.PropWords("phandle", PHANDLE_CLK),
+    ))
+
+    root.append(_node(
+        f"pl031@{virt.RTC_BASE:x}",
+        fdt.PropStrings("compatible", "arm,pl031", "arm,primecell"),
+        fdt.PropWords("reg", *_reg(virt.RTC_BASE, 0x1000)),
+        fdt.PropWords("interrupts", GIC_SPI, virt.RTC_IRQ, IRQ_LEVEL_HIGH),
+        fdt.PropWords("clocks", PHANDLE_CLK),
+        fdt.PropStrings("clock-names", "apb_pclk"),
     ))
 
     uart_name = f"pl011@{virt.UART_BASE:x}"

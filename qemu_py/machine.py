@@ -17,7 +17,7 @@ import tempfile
 
 from . import _core, cpus, fdt, loader, snapshot
 from .board import virt
-from .config import MachineConfig, memory_size
+from .config import MachineConfig, memory_size, rtc_seconds
 from .devices import DevicesMixin
 from .errors import ConfigError, PluginError, SnapshotError
 from .hooks import HooksMixin
@@ -97,6 +97,7 @@ class Machine(HooksMixin, DevicesMixin):
         else:
             config.memory = memory_size(config.memory)
         _validate(config)
+        rtc_start = rtc_seconds(config.rtc_base)
         self.config = config
         try:
             self.core = _core.Core(config.smp, virt.RAM_BASE, config.memory)
@@ -105,6 +106,7 @@ class Machine(HooksMixin, DevicesMixin):
                               "could not be allocated") from None
         self.core.map_gic(virt.GIC_DIST_BASE, virt.GIC_CPU_BASE)
         self.core.map_uart(virt.UART_BASE, virt.UART_IRQ)
+        self.core.map_rtc(virt.RTC_BASE, virt.RTC_IRQ, rtc_start)
         if config.icount_shift is not None and config.icount_shift >= 0:   # -1: shift=auto
             self.core.icount_shift = config.icount_shift
         self.core.semihosting = config.semihosting
@@ -372,13 +374,14 @@ class Machine(HooksMixin, DevicesMixin):
             budget = limit - total
             if self.uart._input:
                 budget = min(budget, _INPUT_SLICE)      # more than the core's queue holds
+            is_slice = budget < limit - total
             try:
-                reason, executed = core.run(budget, stop_on_exception, only_cpu)
+                reason, executed = core.run(budget, stop_on_exception, only_cpu, is_slice)
             except PluginError as e:
                 if total or _RUNTIME_TAKEN not in str(e) or not gc.collect():
                     raise
                 # The plugin runtime may be held by a machine that is garbage: collected now.
-                reason, executed = core.run(budget, stop_on_exception, only_cpu)
+                reason, executed = core.run(budget, stop_on_exception, only_cpu, is_slice)
             finally:
                 error = core.take_hook_error()
             total += executed

@@ -7,7 +7,7 @@ resumed from it continues exactly as the original did.
     m2 = Machine.load_state("state.qps")
 
 What is saved is listed in core/snapshot.pxi (vCPUs, GIC, PL011 with its queued input, the
-virtual clock, RAM) plus the library's own queued UART input and the state of Python devices
+PL031 real-time clock, the virtual clock, RAM) plus the library's own queued UART input and the state of Python devices
 that offer it. Translated code, TLBs and jump caches are dropped and rebuilt; hooks and
 breakpoints belong to the debugger, not the guest, and stay as they are on the machine
 restored into.
@@ -101,6 +101,7 @@ def capture(machine) -> Snapshot:
     for k in range(core.ncpus):
         sec[f"cpu{k}"] = core.save_cpu(k)
     sec["gic"], sec["pl011"] = core.save_devices()
+    sec["pl031"] = core.save_rtc()
     sec["clock"] = _CLOCK.pack(*core.save_clock())
     sec["ram.map"], sec["ram.pages"] = core.save_ram()
     sec["uart.input"] = bytes(machine.uart._state()["pending_input"])
@@ -123,7 +124,7 @@ def check_compatible(snap: Snapshot, machine) -> None:
         raise SnapshotError(f"the snapshot is of a machine '{describe(snap.config)}', this one "
                             f"is '{describe(mine)}' (they differ in {', '.join(wrong)})")
     missing = [f"cpu{k}" for k in range(machine.core.ncpus) if f"cpu{k}" not in snap.sections]
-    missing += [s for s in ("gic", "pl011", "clock", "ram.map", "ram.pages")
+    missing += [s for s in ("gic", "pl011", "pl031", "clock", "ram.map", "ram.pages")
                 if s not in snap.sections]
     if missing:
         raise SnapshotError(f"the snapshot lacks sections: {', '.join(missing)}")
@@ -140,6 +141,7 @@ def apply(machine, snap: Snapshot) -> None:
         for k in range(core.ncpus):
             core.load_cpu(k, sec[f"cpu{k}"])
         core.load_devices(sec["gic"], sec["pl011"])
+        core.load_rtc(sec["pl031"])
         core.load_clock(*_CLOCK.unpack(sec["clock"]))
         core.load_ram(sec["ram.map"], sec["ram.pages"])
     except (ValueError, struct.error) as e:

@@ -15,6 +15,17 @@ CODE = 0x40000000           # where snippets go: the bottom of RAM
 VECTORS = 0x40010000        # a vector table of `b .` loops, VBAR_EL1 points here
 BRK_VECTOR = VECTORS + 0x200    # current EL with SP_ELx, synchronous
 
+# sum = 5 + 4 + 3 + 2 + 1 in x1, then BRK: 17 instructions before the brk at CODE + 20.
+SUM_LOOP = """
+    mov x0, #5
+    mov x1, #0
+loop:
+    add x1, x1, x0
+    subs x0, x0, #1
+    b.ne loop
+    brk #7
+"""
+
 
 @functools.lru_cache(maxsize=None)
 def asm(source: str) -> bytes:

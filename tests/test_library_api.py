@@ -9,18 +9,8 @@ import struct
 import pytest
 
 import qemu_py
-from library_helpers import BRK_VECTOR, CODE, VECTORS, asm, machine_with
+from library_helpers import BRK_VECTOR, CODE, SUM_LOOP, VECTORS, asm, machine_with
 
-# sum = 5 + 4 + 3 + 2 + 1 in x1, then BRK.
-SUM_LOOP = """
-    mov x0, #5
-    mov x1, #0
-loop:
-    add x1, x1, x0
-    subs x0, x0, #1
-    b.ne loop
-    brk #7
-"""
 LOOP = CODE + 8         # the add
 BRK = CODE + 20
 

@@ -13,17 +13,8 @@ from pathlib import Path
 import pytest
 
 import qemu_py
-from library_helpers import BRK_VECTOR, CODE, VECTORS, asm, machine_with
+from library_helpers import BRK_VECTOR, CODE, SUM_LOOP, VECTORS, asm, machine_with
 
-SUM_LOOP = """
-    mov x0, #5
-    mov x1, #0
-loop:
-    add x1, x1, x0
-    subs x0, x0, #1
-    b.ne loop
-    brk #7
-"""
 LOOP = CODE + 8
 BRK = CODE + 20
 RAM = 0x40000000

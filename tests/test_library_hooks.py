@@ -11,17 +11,8 @@ from pathlib import Path
 import pytest
 
 import qemu_py
-from library_helpers import BRK_VECTOR, CODE, VECTORS, machine_with
+from library_helpers import BRK_VECTOR, CODE, SUM_LOOP, VECTORS, machine_with
 
-SUM_LOOP = """
-    mov x0, #5
-    mov x1, #0
-loop:
-    add x1, x1, x0
-    subs x0, x0, #1
-    b.ne loop
-    brk #7
-"""
 LOOP = CODE + 8
 BRK = CODE + 20
 TRACE = [CODE, CODE + 4] + [LOOP, LOOP + 4, LOOP + 8] * 5      # every pc up to the BRK
@@ -69,6 +60,28 @@ def test_block_hook():
     m.hook_block(lambda cpu, pc, n: only.append(pc), LOOP, LOOP)
     m.run(until_pc=BRK)
     assert only == [LOOP] * 4
+
+
+def test_block_hook_sees_each_block_once_across_time_slices():
+    # 40,000 passes of a 3-instruction loop: 120,005 instructions, more than a vCPU's time
+    # slice (65,536), whose end falls inside a block. That block still runs whole and is seen
+    # once, so the blocks' lengths add up to the instructions run.
+    m = machine_with(SUM_LOOP.replace("#5", "#40000"))
+    blocks = []
+    m.hook_block(lambda cpu, pc, n: blocks.append((pc, n)))
+    res = m.run(until_pc=BRK)
+    assert res.reason == "break" and res.executed == 2 + 3 * 40000
+    assert blocks == [(CODE, 5)] + [(LOOP, 3)] * 39999
+    assert m.cpus[0].regs.x[1] == 40000 * 40001 // 2
+
+
+def test_block_hook_run_stops_exactly_at_max_insns():
+    # The caller's own limit still cuts a block: the 5-instruction first block, then the add and
+    # subs of the loop; the b.ne is next.
+    m = machine_with(SUM_LOOP)
+    m.hook_block(lambda cpu, pc, n: None)
+    res = m.run(max_insns=7)
+    assert res.executed == 7 and m.cpus[0].regs.pc == LOOP + 8
 
 
 def test_hooks_see_and_change_registers():

@@ -51,7 +51,7 @@ def initrd(tmp_path_factory):
 def boot(kernel, initrd, smp, *extra):
     cmd = [sys.executable, "-m", "qemu_py", "-M", "virt", "-cpu", "cortex-a57", "-smp", str(smp),
            "-m", "512M", "-nographic", "-no-reboot", "-kernel", str(kernel), "-initrd", str(initrd),
-           "-append", "console=ttyAMA0 panic=-1", *extra]
+           "-append", "console=ttyAMA0 panic=-1", "-rtc", "base=2025-06-01T12:00:00", *extra]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 

@@ -25,6 +25,9 @@ from qemu_py import debian, rootfs
 ROOT = Path(__file__).resolve().parent.parent
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 TIMEOUT = 600
+# The PL031's start date: fixed, so that two boots are the same to the instruction (the
+# default, the host's time, changes the kernel's log and work from run to run).
+RTC_BASE = "2025-06-01T12:00:00"
 
 # Lines a healthy boot never prints.
 BAD_LINES = re.compile(r"Oops|BUG:|WARNING:|Kernel panic|detected stalls|rcu: INFO|"
@@ -148,7 +151,7 @@ def initrd(tmp_path_factory, busybox):
 def boot(kernel, initrd, smp, commands: str, *extra):
     cmd = [sys.executable, "-m", "qemu_py", "-M", "virt", "-cpu", "cortex-a57", "-smp", str(smp),
            "-m", "512M", "-nographic", "-kernel", str(kernel), "-initrd", str(initrd),
-           "-append", "console=ttyAMA0 panic=-1", *extra]
+           "-append", "console=ttyAMA0 panic=-1", "-rtc", f"base={RTC_BASE}", *extra]
     return subprocess.run(cmd, input=commands.encode(), capture_output=True, timeout=TIMEOUT,
                           env=ENV)
 
@@ -173,6 +176,22 @@ def test_piped_commands_answered(kernel, initrd, smp):
     assert lines[at - 3:at] == [str(smp), "aarch64", str(smp)], "\n".join(lines[-40:])
     if smp == 4:
         assert any("SMP: Total of 4 processors activated" in line for line in lines)
+
+
+def test_date_comes_from_the_rtc(kernel, initrd):
+    # Debian's kernel has rtc-pl031 built in and sets the system clock from it at boot (a
+    # later -rtc overrides the one boot() gives).
+    run = boot(kernel, initrd, 1, "date -u +%Y-%m-%d; poweroff -f\n",
+               "-rtc", "base=2026-01-02T03:04:05")
+    lines = check_healthy(run)
+    assert "2026-01-02" in lines, "\n".join(lines[-40:])
+    log = "\n".join(lines)
+    assert "rtc-pl031 9010000.pl031: registered as rtc0" in log, log
+    assert ("rtc-pl031 9010000.pl031: setting system clock to 2026-01-02T03:04:05 UTC "
+            "(1767323045)") in log, log
+    bad = [line for line in lines if re.search(r"rtc|pl031", line, re.I)
+           and re.search(r"error|fail|unable|invalid|broken|can't|cannot", line, re.I)]
+    assert not bad, "\n".join(bad)
 
 
 def test_userspace_matches_host(kernel, initrd):
@@ -318,7 +337,8 @@ def test_library_input_queued_before_boot(kernel, initrd):
 
     def run():
         m = Machine(MachineConfig(kernel=str(kernel), initrd=str(initrd), smp=2,
-                                  memory=256 << 20, append="console=ttyAMA0"))
+                                  memory=256 << 20, append="console=ttyAMA0",
+                                  rtc_base=RTC_BASE))
         m.uart.write("nproc; echo $((1 << 40)); poweroff -f\n")
         result = m.run(timeout_insns=5_000_000_000)
         return str(result.reason), result.executed, m.uart.output

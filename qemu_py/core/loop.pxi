@@ -2,9 +2,11 @@
 # completed. Interrupts and the stop conditions are checked between blocks.
 
 
-cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
-    """Run vCPU c for at most `budget` instructions or until the machine stops. Returns the
-    number of instructions completed."""
+cdef uint64_t cpu_exec(CPU* c, uint64_t budget, bint budget_is_callers) noexcept nogil:
+    """Run vCPU c for about `budget` instructions or until the machine stops. Returns the
+    number of instructions completed. A block that crosses the budget is cut there when the budget
+    is the caller's own limit, or when nothing watches blocks; an instrumented block at the end
+    of a mere time slice runs whole, so a block hook never sees a block twice."""
     cdef Mach* m = c.mach
     cdef uint64_t executed = 0
     cdef TB* tb
@@ -40,9 +42,10 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget) noexcept nogil:
             log_event(m, EV_TB_EXEC, c.index, tb.pc, tb.phys_pc, 0, 0, 0)
         insns = tb.insns
         n = tb.n_recs
-        if tb.n_insns > budget - executed and not (m.plugin_mask & PM_WHOLE_BLOCKS):
-            # Stop exactly at the budget, mid-block (with plugins, blocks always run whole, as
-            # in QEMU, so that plugins see the same blocks).
+        if (tb.n_insns > budget - executed and not (m.plugin_mask & PM_WHOLE_BLOCKS)
+                and (budget_is_callers or tb.first_rec == NULL)):
+            # Stop exactly at the budget, mid-block (with native plugins, blocks always run
+            # whole, as in QEMU, so that plugins see the same blocks).
             n = <uint32_t>(budget - executed)
             if tb.first_rec != NULL:
                 n = tb.first_rec[n]
@@ -103,9 +106,10 @@ cdef uint64_t machine_run(Mach* m, uint64_t budget) noexcept nogil:
             if c.halted:
                 continue
             slice_ = QUANTUM
-            if slice_ > budget - total:
-                slice_ = budget - total
-            ran = cpu_exec(c, slice_)
+            if slice_ >= budget - total:
+                ran = cpu_exec(c, budget - total, not m.budget_is_slice)
+            else:
+                ran = cpu_exec(c, slice_, False)
             if m.plugin_mask & PM_IDLE:
                 plugin_vcpu_runnable(c, not c.powered_off and not (c.halted and not c.irq_line))
             any_ran = True

@@ -572,6 +572,8 @@ cdef const char* pl_region_name(Region* r) noexcept nogil:
         return "anon00000000"
     if r.read == pl011_read:
         return "pl011"
+    if r.read == pl031_read:
+        return "pl031"
     if r.read == gicd_read:
         return "gic_dist"
     if r.read == gicc_read:

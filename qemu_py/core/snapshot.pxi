@@ -1,8 +1,8 @@
 # The machine's state as bytes, for snapshots (qemu_py/snapshot.py frames and checks them).
 #
 # What is state: each vCPU's struct up to its caches (registers, system registers, timers,
-# exclusive monitor, instruction count and round bookkeeping of virtual time), the GIC and the
-# PL011 structs with their pointers zeroed, the machine's virtual clock and exit code, and RAM
+# exclusive monitor, instruction count and round bookkeeping of virtual time), the GIC, PL011
+# and PL031 structs with their pointers zeroed, the machine's virtual clock and exit code, and RAM
 # as the pages that are not all zero. What is not: the TLBs and jump caches (cpu.tlb onwards),
 # translated code, breakpoints and hooks (the debugger's, not the guest's). After a restore the
 # caches start empty and fill again, which changes no guest-visible behaviour: a block's

@@ -49,17 +49,34 @@ cdef void timer_update(CPU* c) noexcept nogil:
     if g != NULL:
         gic_set_irq(g, c.index, PPI_VIRT_TIMER, v_level)
         gic_set_irq(g, c.index, PPI_PHYS_TIMER, p_level)
+    if c.mach.rtc != NULL:
+        rtc_deadline(c)
+
+
+cdef void rtc_deadline(CPU* c) noexcept nogil:
+    # The real-time clock's match, taken when this vCPU's time has reached it, and its next
+    # one folded into the vCPU's deadline (it is a machine device: every vCPU keeps watch).
+    cdef uint64_t t = pl031_advance(<PL031*>c.mach.rtc, cpu_time_ns(c)), d
+    if t != NEVER:
+        d = c.round_insns + ((t - c.mach.round_start_ns + (<uint64_t>1 << c.mach.icount_shift) - 1)
+                             >> c.mach.icount_shift)
+        if d < c.deadline_insns:
+            c.deadline_insns = d
 
 
 cdef uint64_t timer_next_deadline_ns(CPU* c) noexcept nogil:
-    # The virtual time at which one of this vCPU's timers fires next, or NEVER.
-    cdef uint64_t now = counter_now(c), t = NEVER
+    # The virtual time at which one of this vCPU's timers, or the real-time clock's match,
+    # fires next, or NEVER.
+    cdef uint64_t now = counter_now(c), t = NEVER, rtc = NEVER
     if (c.cntv_ctl & TIMER_ENABLE) and not (c.cntv_ctl & TIMER_IMASK) and c.cntv_cval > now:
         t = c.cntv_cval
     if (c.cntp_ctl & TIMER_ENABLE) and not (c.cntp_ctl & TIMER_IMASK) and c.cntp_cval > now \
             and c.cntp_cval < t:
         t = c.cntp_cval
-    return NEVER if t == NEVER else t * NS_PER_TICK
+    if c.mach.rtc != NULL:
+        rtc = pl031_advance(<PL031*>c.mach.rtc, cpu_time_ns(c))
+    t = NEVER if t == NEVER else t * NS_PER_TICK
+    return rtc if rtc < t else t
 
 
 cdef uint64_t timer_ctl_read(uint64_t ctl, uint64_t cval, uint64_t now) noexcept nogil:

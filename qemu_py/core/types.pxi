@@ -232,6 +232,7 @@ cdef struct Mach:
 
     uint32_t current_cpu    # the vCPU running now (banked device registers)
     void* gic               # the interrupt controller (GIC*), NULL before the board wires it
+    void* rtc               # the real-time clock (PL031*), NULL before the board wires it
     uint64_t round_start_ns # virtual time when the current round began
     uint32_t icount_shift   # each instruction takes 2**shift ns of virtual time
     bint pace_idle          # stop (STOP_IDLE) rather than jump over idle time
@@ -246,6 +247,7 @@ cdef struct Mach:
     uint32_t nbreakpoints
     uint32_t stop_on_exception  # stop as soon as an exception is entered (single-stepping)
     int32_t run_only        # schedule only this vCPU (single-stepping one); -1: all
+    uint32_t budget_is_slice    # the run's budget is a slice of the caller's (instrumented blocks run whole)
     uint32_t hook_action    # HOOK_*: what a library hook or Python device asked for
     uint32_t n_mmio_hooks   # library hooks on device accesses (phys_read/phys_write call them)
     void* pyhooks           # the library's Python hooks (PyHooks*, pyhooks.pxi), or NULL

@@ -96,6 +96,8 @@ GUESTS: Dict[str, Guest] = {g.name: g for g in (
           last_line="mmu: done"),
     Guest("timer", ("timer.c",) + SYS, what="virtual and physical timers through the GICv2"),
     Guest("gic", ("gic.c",) + SYS, what="GICv2 registers, SPIs, enables, priorities, BPR, SGIs, PL011 irq"),
+    Guest("rtc", ("rtc.c",) + SYS, what="PL031 real-time clock: IDs, load, match status, "
+          "its level in the GIC, the match interrupt from WFI"),
     Guest("smp", ("smp.c",) + SYS, smp=4,
           what="PSCI CPU_ON/OFF/AFFINITY_INFO, SGIs between 4 vCPUs, spinlock and LDXR/STXR counter"),
     # FP/SIMD guests (issue 4): C kernels built scalar and vectorised, bit-exact output.

@@ -209,9 +209,12 @@ static void wfi_masked(void)
     MSR(cntv_tval_el0, INTERVAL);
     MSR(cntv_ctl_el0, CTL_ENABLE);
     ISB();
-    /* (Whether WFI was reached before the timer fired depends on QEMU's host clock.) */
-    while (!(pending_bits() & (1u << PPI_VIRT)))
+    /* Whether the timer fires before the WFI depends on QEMU's host clock; a WFI with an
+       interrupt pending completes at once, so waiting in at least one keeps the guest's path
+       (and the plugins' counts) the same either way. */
+    do
         __asm__ volatile("wfi" ::: "memory");
+    while (!(pending_bits() & (1u << PPI_VIRT)));
     put_kv("  cntv_ctl", MRS(cntv_ctl_el0));
     put_kv("  hppir", gicc_r(GICC_HPPIR));
     uint32_t iar = gicc_r(GICC_IAR);
@@ -276,8 +279,9 @@ static void priorities(void)
     MSR(cntv_ctl_el0, CTL_ENABLE);
     MSR(cntp_ctl_el0, CTL_ENABLE);
     ISB();
-    while (pending_bits() != ((1u << PPI_VIRT) | (1u << PPI_PHYS)))
+    do      /* at least one WFI: the same path whether or not they fired already */
         __asm__ volatile("wfi" ::: "memory");
+    while (pending_bits() != ((1u << PPI_VIRT) | (1u << PPI_PHYS)));
     wait_for(1, 1);
     put_trace();
 

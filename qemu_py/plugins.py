@@ -2,8 +2,7 @@
 
 The rules are those of plugin-api.md §4: `-plugin` parsing (§4.1), loading with the version
 check and its one-line refusals (§4.2), ids (§4.3), start-up and atexit (§4.6). Plugins are
-shared objects opened with ctypes (cffi's C parser was most of a plugin run's start-up); the
-qemu_plugin_* functions they call are C
+shared objects opened with cffi in ABI mode; the qemu_plugin_* functions they call are C
 functions of the core (qemu_py/core/plugin_api.pxi), made global before the first plugin is
 opened so the plugin's undefined references bind to them. Everything per instruction happens in
 the core; this module only runs before and after.
@@ -16,7 +15,6 @@ the core; this module only runs before and after.
 """
 
 import bisect
-import ctypes
 import os
 import sys
 from dataclasses import dataclass, field
@@ -32,28 +30,16 @@ HELP = "Plugin options\n  file=<path/to/plugin.so>\n  plugin specific arguments\
 
 _BOOLEANS = ("on", "yes", "true", "y", "off", "no", "false", "n")
 
-
-class _Version(ctypes.Structure):
-    _fields_ = [("min", ctypes.c_int), ("cur", ctypes.c_int)]
-
-
-class _System(ctypes.Structure):
-    _fields_ = [("smp_vcpus", ctypes.c_int), ("max_vcpus", ctypes.c_int)]
-
-
-class _InfoUnion(ctypes.Union):
-    _fields_ = [("system", _System)]
-
-
-class QemuInfo(ctypes.Structure):
-    """qemu_info_t (plugin-api.md §2.3): 32 bytes, LP64 offsets 0, 8, 12, 16, 20, 24."""
-    _anonymous_ = ("u",)
-    _fields_ = [("target_name", ctypes.c_char_p), ("version", _Version),
-                ("system_emulation", ctypes.c_bool), ("u", _InfoUnion)]
-
-
-_INSTALL = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint64, ctypes.POINTER(QemuInfo),
-                            ctypes.c_int, ctypes.POINTER(ctypes.c_char_p))
+_CDEF = """
+typedef struct qemu_info_t {
+    const char *target_name;
+    struct { int min; int cur; } version;
+    bool system_emulation;
+    union { struct { int smp_vcpus; int max_vcpus; } system; };
+} qemu_info_t;
+int qemu_plugin_install(uint64_t id, const qemu_info_t *info, int argc, char **argv);
+extern int qemu_plugin_version;
+"""
 
 RTLD_NOW = os.RTLD_NOW
 RTLD_LOCAL = os.RTLD_LOCAL
@@ -168,14 +154,13 @@ def plugin_id(k: int, taken=()) -> int:
 
 
 def _dlerror(exc: Exception) -> str:
-    # ctypes passes the loader's message (dlerror) on as the exception's text.
+    # cffi wraps the loader's message: "cannot load library 'P': DLERROR.  Additionally, ...".
     text = exc.args[0] if exc.args else str(exc)
-    return text if isinstance(text, str) else str(text)
-
-
-def _dlclose(lib) -> None:
-    import _ctypes
-    _ctypes.dlclose(lib._handle)
+    if not isinstance(text, str):
+        text = str(text)
+    if "': " in text:
+        text = text.split("': ", 1)[1]
+    return text.split(".  Additionally,", 1)[0]
 
 
 def _imports_insn_data(path: str) -> bool:
@@ -277,6 +262,7 @@ class PluginHost:
     """The plugins of one machine (one machine per process may have plugins at a time)."""
 
     def __init__(self, machine, outs_fd: int = 2, symbols_from: Optional[str] = None):
+        import cffi
         from . import _core
         # insn_symbol: an explicit symbol map (-symbols) replaces the ELF image's symbols. Read
         # first, so that a bad map fails before anything is attached.
@@ -285,18 +271,20 @@ class PluginHost:
         self._core_mod = _core
         self.machine = machine
         self.core = machine.core
+        self.ffi = cffi.FFI()
+        self.ffi.cdef(_CDEF)
         self.plugins = []           # (id, path, lib, argv keep-alive)
         self._started = False
         smp = machine.config.smp
         # Make the core's qemu_plugin_* functions global so plugins bind to them at dlopen.
-        self._self = ctypes.CDLL(_core.__file__, mode=RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL)
+        self._self = self.ffi.dlopen(_core.__file__, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL)
         _core.plugin_attach(self.core, smp, smp, outs_fd)
         self._setup_capstone()
         _core.plugin_set_symbols(symbols)
         # One zero-filled qemu_info_t shared by all plugins (valid during install).
-        self._target = ctypes.create_string_buffer(b"aarch64")
-        self.info = QemuInfo()
-        self.info.target_name = ctypes.cast(self._target, ctypes.c_char_p)
+        self._target = self.ffi.new("char[]", b"aarch64")
+        self.info = self.ffi.new("qemu_info_t *")
+        self.info.target_name = self._target
         self.info.version.min = MIN_VERSION
         self.info.version.cur = CUR_VERSION
         self.info.system_emulation = True
@@ -325,12 +313,12 @@ class PluginHost:
 
     def _open(self, path: str):
         try:
-            return ctypes.CDLL(path, mode=RTLD_NOW | RTLD_LOCAL)
+            return self.ffi.dlopen(path, RTLD_NOW | RTLD_LOCAL)
         except OSError as e:
             first = e
         if not path.endswith(".so") and not os.path.exists(path):
             try:
-                return ctypes.CDLL(path + ".so", mode=RTLD_NOW | RTLD_LOCAL)
+                return self.ffi.dlopen(path + ".so", RTLD_NOW | RTLD_LOCAL)
             except OSError:
                 pass
         self._fail(path, _dlerror(first))
@@ -340,35 +328,34 @@ class PluginHost:
         path = spec.path
         lib = self._open(path)
         try:
-            install = _INSTALL(("qemu_plugin_install", lib))
+            install = lib.qemu_plugin_install
         except (AttributeError, KeyError) as e:
-            _dlclose(lib)
+            self.ffi.dlclose(lib)
             self._fail(path, _dlerror(e))
-        if not ctypes.cast(install, ctypes.c_void_p).value:
-            _dlclose(lib)
+        if self.ffi.cast("void *", install) == self.ffi.NULL:
+            self.ffi.dlclose(lib)
             self._fail(path, "qemu_plugin_install is NULL")
         try:
-            version = ctypes.c_int.in_dll(lib, "qemu_plugin_version").value
-        except (AttributeError, KeyError, ValueError):
-            _dlclose(lib)
+            version = lib.qemu_plugin_version
+        except (AttributeError, KeyError):
+            self.ffi.dlclose(lib)
             self._fail(path, "plugin does not declare API version (no qemu_plugin_version "
                              f"symbol); qemu_py accepts API versions {MIN_VERSION} to {CUR_VERSION}")
         if not MIN_VERSION <= version <= CUR_VERSION:
-            _dlclose(lib)
+            self.ffi.dlclose(lib)
             self._fail(path, f"plugin requires API version {version}, but qemu_py accepts API "
                              f"versions {MIN_VERSION} to {CUR_VERSION}")
         if version == 2 and _imports_insn_data(path):
-            _dlclose(lib)
+            self.ffi.dlclose(lib)
             self._fail(path, "plugin declares API version 2 but uses qemu_plugin_insn_data, "
                              "whose signature changed in version 3; rebuild it against this header")
         pid = plugin_id(len(_LOADED_IDS) + 1, set(_LOADED_IDS))
         _LOADED_IDS.append(pid)
         # argv stays valid while the plugin is loaded: keep the strings with it.
-        strings = [ctypes.create_string_buffer(a.encode()) for a in spec.args]
-        argv = (ctypes.c_char_p * (len(strings) + 1))(
-            *[ctypes.cast(b, ctypes.c_char_p) for b in strings], None)
+        strings = [self.ffi.new("char[]", a.encode()) for a in spec.args]
+        argv = self.ffi.new("char *[]", strings + [self.ffi.NULL])
         self._core_mod.plugin_begin_install(pid)
-        rc = install(pid, ctypes.byref(self.info), len(strings), argv)
+        rc = install(pid, self.info, len(strings), argv)
         fatal, uninstalled = self._core_mod.plugin_end_install(pid, rc)
         if fatal is not None:
             raise PluginError(fatal)
@@ -377,7 +364,7 @@ class PluginHost:
                               "the install function is a bug. Instead, return !0 from the "
                               "install function.")
         if rc != 0:
-            _dlclose(lib)
+            self.ffi.dlclose(lib)
             self._fail(path, f"qemu_plugin_install returned error code {rc}")
         self.plugins.append((pid, path, lib, (strings, argv)))
         return pid

@@ -730,6 +730,24 @@ cdef inline int op_PLUGIN_STORE(CPU* c, Insn* i) noexcept nogil:
     return NEXT
 
 
+cdef inline void plugin_run_prologue(CPU* c, Insn* i, uint32_t n) noexcept nogil:
+    # A block's entry records (TB.pro): the callbacks and inline ops registered on the block,
+    # run before its first instruction. Outside the switch, since a record there costs an
+    # indirect jump the predictor has to learn anew for every block.
+    cdef Insn* end = i + n
+    while i < end:
+        if i.op == OP_PLUGIN_CB:
+            plugin_exec_cb(c, i.pc, <qemu_plugin_vcpu_udata_cb_t><uintptr_t>i.imm2,
+                           <void*><uintptr_t>i.imm, i.cond)
+        elif i.op == OP_PLUGIN_ADD:
+            op_PLUGIN_ADD(c, i)
+        elif i.op == OP_PLUGIN_STORE:
+            op_PLUGIN_STORE(c, i)
+        else:
+            op_PLUGIN_COND_CB(c, i)
+        i += 1
+
+
 cdef bint pl_cond_holds(uint32_t cond, uint64_t v, uint64_t imm) noexcept nogil:
     if cond == QEMU_PLUGIN_COND_ALWAYS:
         return True
@@ -757,12 +775,21 @@ cdef inline int op_PLUGIN_COND_CB(CPU* c, Insn* i) noexcept nogil:
 
 cdef inline int op_PLUGIN_MEM(CPU* c, Insn* i) noexcept nogil:
     # An instruction whose accesses are reported. The record is followed by the instruction's
-    # own record, which this runs: only plugin_run_records runs these records, and it skips the
-    # next one. imm2 = the MemInstr; flags = its DM_* bits, imm = its offset, copied here so
-    # that the direct path reads nothing but these two adjacent records before the access.
+    # own record, which this runs; NEXT_SKIP tells run_insns to go on after it. imm2 = the
+    # MemInstr; flags = its DM_* bits, imm = its offset, copied here so that the direct path
+    # reads nothing but these two adjacent records before the access.
+    cdef int res
     if i.flags:
-        return plugin_mem_direct(c, i, i + 1)
-    return plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2, i + 1)
+        res = plugin_mem_direct(c, i, i + 1)
+    else:
+        res = plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2, i + 1)
+    return NEXT_SKIP if res == NEXT else res
+
+
+cdef inline int run_one(CPU* c, Insn* i) noexcept nogil:
+    # One instruction's record, through the one copy of the switch (loop.pxi: run_insns).
+    cdef Insn* after
+    return g_run_insns(c, i, i + 1, &after)
 
 
 cdef inline uint64_t pl_direct_va(CPU* c, Insn* m, Insn* i, uint32_t d) noexcept nogil:
@@ -821,7 +848,7 @@ cdef inline int plugin_mem_direct(CPU* c, Insn* m, Insn* i) noexcept nogil:
     cdef uint64_t va = pl_direct_va(c, m, i, d)
     cdef uint64_t lo = c.x[i.rd]        # a store's values: Rt (and Rt2) before the writeback
     cdef uint64_t hi = c.x[i.rt2]
-    cdef int res = dispatch(c, i)
+    cdef int res = run_one(c, i)
     if res != NEXT:
         return res
     if not (d & DM_STORE):
@@ -860,7 +887,7 @@ cdef int plugin_mem_insn(CPU* c, MemInstr* mi, Insn* i) noexcept nogil:
         g_rt.cas.wrote = 0
     c.tlb_idx = TLB_WATCH
     c.tlb_idx_unpriv = TLB_WATCH
-    res = dispatch(c, i)
+    res = run_one(c, i)
     c.tlb_idx = c.el
     c.tlb_idx_unpriv = 0
     if res != FAULT and (mi.unit or mi.flags & MI_CAS):
@@ -1251,6 +1278,8 @@ cdef TB* pl_plain_block(Insn* buf, uint32_t n) noexcept nogil:
     tb.n_recs = n
     tb.first_rec = NULL
     tb.plugin_fold = NULL
+    tb.pro = NULL
+    tb.n_pro = 0
     tb.insns = <Insn*>(<char*>tb + sizeof(TB))
     memcpy(tb.insns, buf, n * sizeof(Insn))
     return tb
@@ -1261,7 +1290,8 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
     with their instrumentation records. Returns the allocated block (caller fills the key)."""
     cdef TransCtx* t = &g_rt.trans
     cdef uint32_t order[MAX_PLUGINS]
-    cdef uint32_t nplug, k, j, q, r, nrec, nmem_insns = 0, ncond = 0
+    cdef uint32_t nplug, k, j, q, r, nrec, nmem_insns = 0, ncond = 0, n_pro = 0
+    cdef bint use_pro
     cdef uint32_t* nmem
     cdef uint32_t* first
     cdef uint32_t unit, sign
@@ -1315,6 +1345,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         unit_of[j] = <uint8_t>unit
         sign_of[j] = <uint8_t>sign
     nrec = n
+    use_pro = 1
     for q in range(t.nreqs):
         req = &t.reqs[q]
         if req.kind == RK_MEM_CB or req.kind == RK_MEM_INLINE:
@@ -1324,6 +1355,12 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             nrec += 1
             if req.kind == RK_COND:
                 ncond += 1
+            if req.target == 0:
+                n_pro += 1
+                if req.kind == RK_PYHOOK:
+                    use_pro = 0     # Python hooks may leave the block: they stay records
+    if not use_pro:
+        n_pro = 0
     side = ncond * sizeof(PCond)
     if nfold:
         side += pl_align8(sizeof(Fold) + nfold * sizeof(FoldGroup)) + nfold * n * sizeof(uint64_t)
@@ -1339,12 +1376,13 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         free(mis)
         return NULL
     p = <char*>tb + pl_align8(sizeof(TB))
-    tb.insns = <Insn*>p
+    tb.pro = <Insn*>p
+    tb.n_pro = n_pro
+    tb.insns = tb.pro + n_pro
     p += nrec * sizeof(Insn)
     first = <uint32_t*>p
     p += pl_align8((n + 1) * sizeof(uint32_t))
-    tb.n_recs = nrec
-    tb.first_rec = first        # also marks the block as instrumented (plugin_run_records)
+    tb.first_rec = first        # also marks the block as instrumented
     tb.plugin_fold = NULL
     if nfold:
         tb.plugin_fold = pl_fold_build(&p, nfold, n)
@@ -1380,10 +1418,12 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             mi.n += 1
     # Records: the block's list, then per instruction its list and itself (preceded by a
     # PLUGIN_MEM record, which runs it, when its accesses are reported).
+    if n_pro:
+        pl_emit_exec_records(tb.pro, 0, 0, buf[0].pc, &p)
     r = 0
     for j in range(n):
         first[j] = r
-        if j == 0:
+        if j == 0 and not n_pro:
             r = pl_emit_exec_records(tb.insns, r, 0, buf[0].pc, &p)
         r = pl_emit_exec_records(tb.insns, r, j + 1, buf[j].pc, &p)
         mi = mis[j]
@@ -1416,6 +1456,8 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             r += 1
     first[n] = r
     tb.n_recs = r
+    if r == n:
+        tb.first_rec = NULL     # only a prologue: the records are the instructions
     free(nmem)
     free(mis)
     return tb
@@ -1578,52 +1620,6 @@ cdef Fold* pl_fold_build(char** side, uint32_t ngroups, uint32_t n) noexcept nog
                     f.g[k].suffix[j] += req.imm
                 break
     return f
-
-
-cdef int plugin_run_records(CPU* c, TB* tb, uint32_t n, uint32_t* kout) noexcept nogil:
-    """The interpreter's inner loop for an instrumented block: the plugin records run here,
-    without a call through the dispatch switch; the others as usual. Returns the last result,
-    with the number of records run in kout."""
-    # A pointer walk: with an index the compiler recomputes the record address and shuffles
-    # the counter around the call on every record.
-    cdef Insn* i = tb.insns
-    cdef Insn* end = i + n
-    cdef uint32_t k
-    cdef int res = NEXT
-    cdef uint16_t op
-    while i < end:
-        op = i.op
-        # The PLUGIN_* ops are consecutive (gen_dispatch numbers handlers alphabetically): one
-        # compare sends every other record to the switch.
-        if <uint16_t>(op - OP_PLUGIN_ADD) <= <uint16_t>(OP_PLUGIN_STORE - OP_PLUGIN_ADD):
-            if op == OP_PLUGIN_ADD:
-                (<uint64_t*>(<uintptr_t>i.imm2 + c.index * <uintptr_t>i.raw))[0] += <uint64_t>i.imm
-                i += 1
-                continue
-            if op == OP_PLUGIN_CB:
-                plugin_exec_cb(c, i.pc, <qemu_plugin_vcpu_udata_cb_t><uintptr_t>i.imm2,
-                               <void*><uintptr_t>i.imm, i.cond)
-                i += 1
-                continue
-            if op == OP_PLUGIN_MEM_AFTER:
-                plugin_mem_report_direct(c, i, i.flags | (<uint32_t>i.sf << 8))
-                i += 1
-                continue
-            if op == OP_PLUGIN_MEM:
-                res = op_PLUGIN_MEM(c, i)       # runs the next record, the instruction
-                i += 2
-                if res != NEXT:
-                    break
-                continue
-        res = dispatch(c, i)
-        i += 1
-        if res != NEXT:
-            break
-    k = <uint32_t>(i - tb.insns)
-    if k < n and tb.plugin_fold != NULL:
-        plugin_unfold(c, tb, (i - 1).pc)        # left early: take back folded counts
-    kout[0] = k
-    return res
 
 
 cdef void plugin_unfold(CPU* c, TB* tb, uint64_t last_pc) noexcept nogil:

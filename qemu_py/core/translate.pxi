@@ -119,6 +119,8 @@ cdef TB* tb_translate(CPU* c, uint64_t pc, uint64_t phys_pc) noexcept nogil:
         tb.n_recs = n
         tb.first_rec = NULL
         tb.plugin_fold = NULL
+        tb.pro = NULL
+        tb.n_pro = 0
         tb.insns = <Insn*>(<char*>tb + sizeof(TB))
         memcpy(tb.insns, buf, n * sizeof(Insn))
     tb.pc = pc

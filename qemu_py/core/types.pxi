@@ -44,6 +44,7 @@ cdef enum:
     FAULT = 2
     LEAVE = 3       # a library hook left the block before this instruction (c.pc set): nothing
                     # completed, no exception (pyhooks.pxi)
+    NEXT_SKIP = 4   # a PLUGIN_MEM record ran the next record, its instruction: go on after it
 
 # Why cpu_exec returned to Python.
 cdef enum:
@@ -92,6 +93,8 @@ cdef struct TB:
     uint32_t* first_rec     # instrumented blocks: record index of each instruction's first
                             # record (n_insns + 1 entries); NULL when records = instructions
     void* plugin_fold       # inline adds to take back on leaving the block early, or NULL
+    Insn* pro               # native plugins' block-entry records (callbacks, inline ops), run
+    uint32_t n_pro          # before the first instruction outside the switch (loop.pxi)
 
 
 cdef struct TLBEntry:

@@ -335,8 +335,6 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_PLUGIN_COND_CB(c, i)
     elif op == OP_PLUGIN_MEM:
         return op_PLUGIN_MEM(c, i)
-    elif op == OP_PLUGIN_MEM_AFTER:
-        return op_PLUGIN_MEM_AFTER(c, i)
     elif op == OP_PLUGIN_STORE:
         return op_PLUGIN_STORE(c, i)
     elif op == OP_PMULL:
@@ -535,4 +533,184 @@ cdef inline int dispatch(CPU* c, Insn* i) noexcept nogil:
         return op_WFE(c, i)
     elif op == OP_WFI:
         return op_WFI(c, i)
+    elif op == OP_LDP_W_off_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDP_W_off(c, i))
+    elif op == OP_LDP_W_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDP_W_post(c, i))
+    elif op == OP_LDP_W_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDP_W_pre(c, i))
+    elif op == OP_LDP_X_off_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDP_X_off(c, i))
+    elif op == OP_LDP_X_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDP_X_post(c, i))
+    elif op == OP_LDP_X_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDP_X_pre(c, i))
+    elif op == OP_LDRB_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRB_imm(c, i))
+    elif op == OP_LDRB_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRB_post(c, i))
+    elif op == OP_LDRB_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRB_pre(c, i))
+    elif op == OP_LDRB_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRB_reg(c, i))
+    elif op == OP_LDRB_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRB_sxtw(c, i))
+    elif op == OP_LDRB_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRB_uxtw(c, i))
+    elif op == OP_LDRH_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRH_imm(c, i))
+    elif op == OP_LDRH_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRH_post(c, i))
+    elif op == OP_LDRH_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRH_pre(c, i))
+    elif op == OP_LDRH_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRH_reg(c, i))
+    elif op == OP_LDRH_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRH_sxtw(c, i))
+    elif op == OP_LDRH_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDRH_uxtw(c, i))
+    elif op == OP_LDR_W_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_W_imm(c, i))
+    elif op == OP_LDR_W_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_W_post(c, i))
+    elif op == OP_LDR_W_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_W_pre(c, i))
+    elif op == OP_LDR_W_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_W_reg(c, i))
+    elif op == OP_LDR_W_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_W_sxtw(c, i))
+    elif op == OP_LDR_W_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_W_uxtw(c, i))
+    elif op == OP_LDR_X_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_X_imm(c, i))
+    elif op == OP_LDR_X_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_X_post(c, i))
+    elif op == OP_LDR_X_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_X_pre(c, i))
+    elif op == OP_LDR_X_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_X_reg(c, i))
+    elif op == OP_LDR_X_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_X_sxtw(c, i))
+    elif op == OP_LDR_X_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_LDR_X_uxtw(c, i))
+    elif op == OP_STP_W_off_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STP_W_off(c, i))
+    elif op == OP_STP_W_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STP_W_post(c, i))
+    elif op == OP_STP_W_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STP_W_pre(c, i))
+    elif op == OP_STP_X_off_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STP_X_off(c, i))
+    elif op == OP_STP_X_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STP_X_post(c, i))
+    elif op == OP_STP_X_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STP_X_pre(c, i))
+    elif op == OP_STRB_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRB_imm(c, i))
+    elif op == OP_STRB_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRB_post(c, i))
+    elif op == OP_STRB_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRB_pre(c, i))
+    elif op == OP_STRB_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRB_reg(c, i))
+    elif op == OP_STRB_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRB_sxtw(c, i))
+    elif op == OP_STRB_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRB_uxtw(c, i))
+    elif op == OP_STRH_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRH_imm(c, i))
+    elif op == OP_STRH_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRH_post(c, i))
+    elif op == OP_STRH_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRH_pre(c, i))
+    elif op == OP_STRH_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRH_reg(c, i))
+    elif op == OP_STRH_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRH_sxtw(c, i))
+    elif op == OP_STRH_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STRH_uxtw(c, i))
+    elif op == OP_STR_W_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_W_imm(c, i))
+    elif op == OP_STR_W_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_W_post(c, i))
+    elif op == OP_STR_W_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_W_pre(c, i))
+    elif op == OP_STR_W_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_W_reg(c, i))
+    elif op == OP_STR_W_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_W_sxtw(c, i))
+    elif op == OP_STR_W_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_W_uxtw(c, i))
+    elif op == OP_STR_X_imm_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_X_imm(c, i))
+    elif op == OP_STR_X_post_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_X_post(c, i))
+    elif op == OP_STR_X_pre_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_X_pre(c, i))
+    elif op == OP_STR_X_reg_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_X_reg(c, i))
+    elif op == OP_STR_X_sxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_X_sxtw(c, i))
+    elif op == OP_STR_X_uxtw_REPORTED:
+        plugin_direct_before(c, i)
+        return plugin_direct_after(c, i, op_STR_X_uxtw(c, i))
     return op_UNDEF(c, i)

@@ -168,109 +168,168 @@ cdef enum Op:
     OP_PLUGIN_CB = 164
     OP_PLUGIN_COND_CB = 165
     OP_PLUGIN_MEM = 166
-    OP_PLUGIN_MEM_AFTER = 167
-    OP_PLUGIN_STORE = 168
-    OP_PMULL = 169
-    OP_PYHOOK = 170
-    OP_RBIT = 171
-    OP_RET = 172
-    OP_REV = 173
-    OP_REV16 = 174
-    OP_REV32 = 175
-    OP_RORV = 176
-    OP_SBC = 177
-    OP_SBCS = 178
-    OP_SBFM = 179
-    OP_SDIV = 180
-    OP_SHLL = 181
-    OP_SIMD_2misc_fp = 182
-    OP_SIMD_2misc_int = 183
-    OP_SIMD_3diff = 184
-    OP_SIMD_3same_fp = 185
-    OP_SIMD_3same_int = 186
-    OP_SIMD_across = 187
-    OP_SIMD_across_fp = 188
-    OP_SIMD_addlp = 189
-    OP_SIMD_cvt_fixed = 190
-    OP_SIMD_elem_fp = 191
-    OP_SIMD_elem_int = 192
-    OP_SIMD_elem_long = 193
-    OP_SIMD_logic = 194
-    OP_SIMD_narrow = 195
-    OP_SIMD_narrow_scalar = 196
-    OP_SIMD_pairwise_fp = 197
-    OP_SIMD_rev = 198
-    OP_SIMD_shift_imm = 199
-    OP_SIMD_shift_narrow = 200
-    OP_SIMD_shll_imm = 201
-    OP_SMADDL = 202
-    OP_SMC = 203
-    OP_SMOV = 204
-    OP_SMSUBL = 205
-    OP_SMULH = 206
-    OP_STLR = 207
-    OP_STP_W_off = 208
-    OP_STP_W_post = 209
-    OP_STP_W_pre = 210
-    OP_STP_X_off = 211
-    OP_STP_X_post = 212
-    OP_STP_X_pre = 213
-    OP_STP_simd = 214
-    OP_STRB_imm = 215
-    OP_STRB_post = 216
-    OP_STRB_pre = 217
-    OP_STRB_reg = 218
-    OP_STRB_sxtw = 219
-    OP_STRB_uxtw = 220
-    OP_STRH_imm = 221
-    OP_STRH_post = 222
-    OP_STRH_pre = 223
-    OP_STRH_reg = 224
-    OP_STRH_sxtw = 225
-    OP_STRH_uxtw = 226
-    OP_STR_W_imm = 227
-    OP_STR_W_post = 228
-    OP_STR_W_pre = 229
-    OP_STR_W_reg = 230
-    OP_STR_W_sxtw = 231
-    OP_STR_W_uxtw = 232
-    OP_STR_X_imm = 233
-    OP_STR_X_post = 234
-    OP_STR_X_pre = 235
-    OP_STR_X_reg = 236
-    OP_STR_X_sxtw = 237
-    OP_STR_X_uxtw = 238
-    OP_STR_simd_imm = 239
-    OP_STR_simd_reg = 240
-    OP_STTR = 241
-    OP_STXP = 242
-    OP_STXR = 243
-    OP_SUBS_imm = 244
-    OP_SUBS_imm32 = 245
-    OP_SUBS_reg = 246
-    OP_SUBS_reg32 = 247
-    OP_SUBS_shift = 248
-    OP_SUB_imm = 249
-    OP_SUB_reg = 250
-    OP_SUB_shift = 251
-    OP_SUB_vec = 252
-    OP_SVC = 253
-    OP_SWP = 254
-    OP_SYS = 255
-    OP_TBL = 256
-    OP_TBNZ = 257
-    OP_TBZ = 258
-    OP_UBFM = 259
-    OP_UDIV = 260
-    OP_UMADDL = 261
-    OP_UMOV = 262
-    OP_UMSUBL = 263
-    OP_UMULH = 264
-    OP_WFE = 265
-    OP_WFI = 266
+    OP_PLUGIN_STORE = 167
+    OP_PMULL = 168
+    OP_PYHOOK = 169
+    OP_RBIT = 170
+    OP_RET = 171
+    OP_REV = 172
+    OP_REV16 = 173
+    OP_REV32 = 174
+    OP_RORV = 175
+    OP_SBC = 176
+    OP_SBCS = 177
+    OP_SBFM = 178
+    OP_SDIV = 179
+    OP_SHLL = 180
+    OP_SIMD_2misc_fp = 181
+    OP_SIMD_2misc_int = 182
+    OP_SIMD_3diff = 183
+    OP_SIMD_3same_fp = 184
+    OP_SIMD_3same_int = 185
+    OP_SIMD_across = 186
+    OP_SIMD_across_fp = 187
+    OP_SIMD_addlp = 188
+    OP_SIMD_cvt_fixed = 189
+    OP_SIMD_elem_fp = 190
+    OP_SIMD_elem_int = 191
+    OP_SIMD_elem_long = 192
+    OP_SIMD_logic = 193
+    OP_SIMD_narrow = 194
+    OP_SIMD_narrow_scalar = 195
+    OP_SIMD_pairwise_fp = 196
+    OP_SIMD_rev = 197
+    OP_SIMD_shift_imm = 198
+    OP_SIMD_shift_narrow = 199
+    OP_SIMD_shll_imm = 200
+    OP_SMADDL = 201
+    OP_SMC = 202
+    OP_SMOV = 203
+    OP_SMSUBL = 204
+    OP_SMULH = 205
+    OP_STLR = 206
+    OP_STP_W_off = 207
+    OP_STP_W_post = 208
+    OP_STP_W_pre = 209
+    OP_STP_X_off = 210
+    OP_STP_X_post = 211
+    OP_STP_X_pre = 212
+    OP_STP_simd = 213
+    OP_STRB_imm = 214
+    OP_STRB_post = 215
+    OP_STRB_pre = 216
+    OP_STRB_reg = 217
+    OP_STRB_sxtw = 218
+    OP_STRB_uxtw = 219
+    OP_STRH_imm = 220
+    OP_STRH_post = 221
+    OP_STRH_pre = 222
+    OP_STRH_reg = 223
+    OP_STRH_sxtw = 224
+    OP_STRH_uxtw = 225
+    OP_STR_W_imm = 226
+    OP_STR_W_post = 227
+    OP_STR_W_pre = 228
+    OP_STR_W_reg = 229
+    OP_STR_W_sxtw = 230
+    OP_STR_W_uxtw = 231
+    OP_STR_X_imm = 232
+    OP_STR_X_post = 233
+    OP_STR_X_pre = 234
+    OP_STR_X_reg = 235
+    OP_STR_X_sxtw = 236
+    OP_STR_X_uxtw = 237
+    OP_STR_simd_imm = 238
+    OP_STR_simd_reg = 239
+    OP_STTR = 240
+    OP_STXP = 241
+    OP_STXR = 242
+    OP_SUBS_imm = 243
+    OP_SUBS_imm32 = 244
+    OP_SUBS_reg = 245
+    OP_SUBS_reg32 = 246
+    OP_SUBS_shift = 247
+    OP_SUB_imm = 248
+    OP_SUB_reg = 249
+    OP_SUB_shift = 250
+    OP_SUB_vec = 251
+    OP_SVC = 252
+    OP_SWP = 253
+    OP_SYS = 254
+    OP_TBL = 255
+    OP_TBNZ = 256
+    OP_TBZ = 257
+    OP_UBFM = 258
+    OP_UDIV = 259
+    OP_UMADDL = 260
+    OP_UMOV = 261
+    OP_UMSUBL = 262
+    OP_UMULH = 263
+    OP_WFE = 264
+    OP_WFI = 265
+    OP_LDP_W_off_REPORTED = 266
+    OP_LDP_W_post_REPORTED = 267
+    OP_LDP_W_pre_REPORTED = 268
+    OP_LDP_X_off_REPORTED = 269
+    OP_LDP_X_post_REPORTED = 270
+    OP_LDP_X_pre_REPORTED = 271
+    OP_LDRB_imm_REPORTED = 272
+    OP_LDRB_post_REPORTED = 273
+    OP_LDRB_pre_REPORTED = 274
+    OP_LDRB_reg_REPORTED = 275
+    OP_LDRB_sxtw_REPORTED = 276
+    OP_LDRB_uxtw_REPORTED = 277
+    OP_LDRH_imm_REPORTED = 278
+    OP_LDRH_post_REPORTED = 279
+    OP_LDRH_pre_REPORTED = 280
+    OP_LDRH_reg_REPORTED = 281
+    OP_LDRH_sxtw_REPORTED = 282
+    OP_LDRH_uxtw_REPORTED = 283
+    OP_LDR_W_imm_REPORTED = 284
+    OP_LDR_W_post_REPORTED = 285
+    OP_LDR_W_pre_REPORTED = 286
+    OP_LDR_W_reg_REPORTED = 287
+    OP_LDR_W_sxtw_REPORTED = 288
+    OP_LDR_W_uxtw_REPORTED = 289
+    OP_LDR_X_imm_REPORTED = 290
+    OP_LDR_X_post_REPORTED = 291
+    OP_LDR_X_pre_REPORTED = 292
+    OP_LDR_X_reg_REPORTED = 293
+    OP_LDR_X_sxtw_REPORTED = 294
+    OP_LDR_X_uxtw_REPORTED = 295
+    OP_STP_W_off_REPORTED = 296
+    OP_STP_W_post_REPORTED = 297
+    OP_STP_W_pre_REPORTED = 298
+    OP_STP_X_off_REPORTED = 299
+    OP_STP_X_post_REPORTED = 300
+    OP_STP_X_pre_REPORTED = 301
+    OP_STRB_imm_REPORTED = 302
+    OP_STRB_post_REPORTED = 303
+    OP_STRB_pre_REPORTED = 304
+    OP_STRB_reg_REPORTED = 305
+    OP_STRB_sxtw_REPORTED = 306
+    OP_STRB_uxtw_REPORTED = 307
+    OP_STRH_imm_REPORTED = 308
+    OP_STRH_post_REPORTED = 309
+    OP_STRH_pre_REPORTED = 310
+    OP_STRH_reg_REPORTED = 311
+    OP_STRH_sxtw_REPORTED = 312
+    OP_STRH_uxtw_REPORTED = 313
+    OP_STR_W_imm_REPORTED = 314
+    OP_STR_W_post_REPORTED = 315
+    OP_STR_W_pre_REPORTED = 316
+    OP_STR_W_reg_REPORTED = 317
+    OP_STR_W_sxtw_REPORTED = 318
+    OP_STR_W_uxtw_REPORTED = 319
+    OP_STR_X_imm_REPORTED = 320
+    OP_STR_X_post_REPORTED = 321
+    OP_STR_X_pre_REPORTED = 322
+    OP_STR_X_reg_REPORTED = 323
+    OP_STR_X_sxtw_REPORTED = 324
+    OP_STR_X_uxtw_REPORTED = 325
 
 cdef enum:
-    OP_COUNT = 267
+    OP_COUNT = 326
 
 # Handler names, indexed by op, for logs and the capstone agreement test.
 OP_NAMES = (
@@ -441,7 +500,6 @@ OP_NAMES = (
     'PLUGIN_CB',
     'PLUGIN_COND_CB',
     'PLUGIN_MEM',
-    'PLUGIN_MEM_AFTER',
     'PLUGIN_STORE',
     'PMULL',
     'PYHOOK',
@@ -541,4 +599,189 @@ OP_NAMES = (
     'UMULH',
     'WFE',
     'WFI',
+    'LDP_W_off_REPORTED',
+    'LDP_W_post_REPORTED',
+    'LDP_W_pre_REPORTED',
+    'LDP_X_off_REPORTED',
+    'LDP_X_post_REPORTED',
+    'LDP_X_pre_REPORTED',
+    'LDRB_imm_REPORTED',
+    'LDRB_post_REPORTED',
+    'LDRB_pre_REPORTED',
+    'LDRB_reg_REPORTED',
+    'LDRB_sxtw_REPORTED',
+    'LDRB_uxtw_REPORTED',
+    'LDRH_imm_REPORTED',
+    'LDRH_post_REPORTED',
+    'LDRH_pre_REPORTED',
+    'LDRH_reg_REPORTED',
+    'LDRH_sxtw_REPORTED',
+    'LDRH_uxtw_REPORTED',
+    'LDR_W_imm_REPORTED',
+    'LDR_W_post_REPORTED',
+    'LDR_W_pre_REPORTED',
+    'LDR_W_reg_REPORTED',
+    'LDR_W_sxtw_REPORTED',
+    'LDR_W_uxtw_REPORTED',
+    'LDR_X_imm_REPORTED',
+    'LDR_X_post_REPORTED',
+    'LDR_X_pre_REPORTED',
+    'LDR_X_reg_REPORTED',
+    'LDR_X_sxtw_REPORTED',
+    'LDR_X_uxtw_REPORTED',
+    'STP_W_off_REPORTED',
+    'STP_W_post_REPORTED',
+    'STP_W_pre_REPORTED',
+    'STP_X_off_REPORTED',
+    'STP_X_post_REPORTED',
+    'STP_X_pre_REPORTED',
+    'STRB_imm_REPORTED',
+    'STRB_post_REPORTED',
+    'STRB_pre_REPORTED',
+    'STRB_reg_REPORTED',
+    'STRB_sxtw_REPORTED',
+    'STRB_uxtw_REPORTED',
+    'STRH_imm_REPORTED',
+    'STRH_post_REPORTED',
+    'STRH_pre_REPORTED',
+    'STRH_reg_REPORTED',
+    'STRH_sxtw_REPORTED',
+    'STRH_uxtw_REPORTED',
+    'STR_W_imm_REPORTED',
+    'STR_W_post_REPORTED',
+    'STR_W_pre_REPORTED',
+    'STR_W_reg_REPORTED',
+    'STR_W_sxtw_REPORTED',
+    'STR_W_uxtw_REPORTED',
+    'STR_X_imm_REPORTED',
+    'STR_X_post_REPORTED',
+    'STR_X_pre_REPORTED',
+    'STR_X_reg_REPORTED',
+    'STR_X_sxtw_REPORTED',
+    'STR_X_uxtw_REPORTED',
 )
+
+
+cdef uint16_t reported_twin(uint16_t op) noexcept nogil:
+    # The op that runs op and then reports its access to memory callbacks; 0 if none.
+    if op == OP_LDP_W_off:
+        return OP_LDP_W_off_REPORTED
+    elif op == OP_LDP_W_post:
+        return OP_LDP_W_post_REPORTED
+    elif op == OP_LDP_W_pre:
+        return OP_LDP_W_pre_REPORTED
+    elif op == OP_LDP_X_off:
+        return OP_LDP_X_off_REPORTED
+    elif op == OP_LDP_X_post:
+        return OP_LDP_X_post_REPORTED
+    elif op == OP_LDP_X_pre:
+        return OP_LDP_X_pre_REPORTED
+    elif op == OP_LDRB_imm:
+        return OP_LDRB_imm_REPORTED
+    elif op == OP_LDRB_post:
+        return OP_LDRB_post_REPORTED
+    elif op == OP_LDRB_pre:
+        return OP_LDRB_pre_REPORTED
+    elif op == OP_LDRB_reg:
+        return OP_LDRB_reg_REPORTED
+    elif op == OP_LDRB_sxtw:
+        return OP_LDRB_sxtw_REPORTED
+    elif op == OP_LDRB_uxtw:
+        return OP_LDRB_uxtw_REPORTED
+    elif op == OP_LDRH_imm:
+        return OP_LDRH_imm_REPORTED
+    elif op == OP_LDRH_post:
+        return OP_LDRH_post_REPORTED
+    elif op == OP_LDRH_pre:
+        return OP_LDRH_pre_REPORTED
+    elif op == OP_LDRH_reg:
+        return OP_LDRH_reg_REPORTED
+    elif op == OP_LDRH_sxtw:
+        return OP_LDRH_sxtw_REPORTED
+    elif op == OP_LDRH_uxtw:
+        return OP_LDRH_uxtw_REPORTED
+    elif op == OP_LDR_W_imm:
+        return OP_LDR_W_imm_REPORTED
+    elif op == OP_LDR_W_post:
+        return OP_LDR_W_post_REPORTED
+    elif op == OP_LDR_W_pre:
+        return OP_LDR_W_pre_REPORTED
+    elif op == OP_LDR_W_reg:
+        return OP_LDR_W_reg_REPORTED
+    elif op == OP_LDR_W_sxtw:
+        return OP_LDR_W_sxtw_REPORTED
+    elif op == OP_LDR_W_uxtw:
+        return OP_LDR_W_uxtw_REPORTED
+    elif op == OP_LDR_X_imm:
+        return OP_LDR_X_imm_REPORTED
+    elif op == OP_LDR_X_post:
+        return OP_LDR_X_post_REPORTED
+    elif op == OP_LDR_X_pre:
+        return OP_LDR_X_pre_REPORTED
+    elif op == OP_LDR_X_reg:
+        return OP_LDR_X_reg_REPORTED
+    elif op == OP_LDR_X_sxtw:
+        return OP_LDR_X_sxtw_REPORTED
+    elif op == OP_LDR_X_uxtw:
+        return OP_LDR_X_uxtw_REPORTED
+    elif op == OP_STP_W_off:
+        return OP_STP_W_off_REPORTED
+    elif op == OP_STP_W_post:
+        return OP_STP_W_post_REPORTED
+    elif op == OP_STP_W_pre:
+        return OP_STP_W_pre_REPORTED
+    elif op == OP_STP_X_off:
+        return OP_STP_X_off_REPORTED
+    elif op == OP_STP_X_post:
+        return OP_STP_X_post_REPORTED
+    elif op == OP_STP_X_pre:
+        return OP_STP_X_pre_REPORTED
+    elif op == OP_STRB_imm:
+        return OP_STRB_imm_REPORTED
+    elif op == OP_STRB_post:
+        return OP_STRB_post_REPORTED
+    elif op == OP_STRB_pre:
+        return OP_STRB_pre_REPORTED
+    elif op == OP_STRB_reg:
+        return OP_STRB_reg_REPORTED
+    elif op == OP_STRB_sxtw:
+        return OP_STRB_sxtw_REPORTED
+    elif op == OP_STRB_uxtw:
+        return OP_STRB_uxtw_REPORTED
+    elif op == OP_STRH_imm:
+        return OP_STRH_imm_REPORTED
+    elif op == OP_STRH_post:
+        return OP_STRH_post_REPORTED
+    elif op == OP_STRH_pre:
+        return OP_STRH_pre_REPORTED
+    elif op == OP_STRH_reg:
+        return OP_STRH_reg_REPORTED
+    elif op == OP_STRH_sxtw:
+        return OP_STRH_sxtw_REPORTED
+    elif op == OP_STRH_uxtw:
+        return OP_STRH_uxtw_REPORTED
+    elif op == OP_STR_W_imm:
+        return OP_STR_W_imm_REPORTED
+    elif op == OP_STR_W_post:
+        return OP_STR_W_post_REPORTED
+    elif op == OP_STR_W_pre:
+        return OP_STR_W_pre_REPORTED
+    elif op == OP_STR_W_reg:
+        return OP_STR_W_reg_REPORTED
+    elif op == OP_STR_W_sxtw:
+        return OP_STR_W_sxtw_REPORTED
+    elif op == OP_STR_W_uxtw:
+        return OP_STR_W_uxtw_REPORTED
+    elif op == OP_STR_X_imm:
+        return OP_STR_X_imm_REPORTED
+    elif op == OP_STR_X_post:
+        return OP_STR_X_post_REPORTED
+    elif op == OP_STR_X_pre:
+        return OP_STR_X_pre_REPORTED
+    elif op == OP_STR_X_reg:
+        return OP_STR_X_reg_REPORTED
+    elif op == OP_STR_X_sxtw:
+        return OP_STR_X_sxtw_REPORTED
+    elif op == OP_STR_X_uxtw:
+        return OP_STR_X_uxtw_REPORTED
+    return 0

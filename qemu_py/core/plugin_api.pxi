@@ -427,6 +427,8 @@ cdef public qemu_plugin_scoreboard* qemu_plugin_scoreboard_new(size_t element_si
     cdef uint32_t cap = g_rt.nvcpus_max if g_rt.nvcpus_max else MAX_CPUS
     if element_size == 0:
         element_size = 1
+    if element_size > 0xffffff:
+        return NULL                 # 16 MiB per vCPU: more than any plugin asks for
     if g_rt.nsb == g_rt.sb_cap:
         grown = <Scoreboard*>realloc(g_rt.sb, (g_rt.sb_cap * 2 + 64) * sizeof(Scoreboard))
         if grown == NULL:
@@ -440,6 +442,7 @@ cdef public qemu_plugin_scoreboard* qemu_plugin_scoreboard_new(size_t element_si
     g_rt.sb[g_rt.nsb].elem_size = element_size
     g_rt.sb[g_rt.nsb].in_code = 0
     g_rt.nsb += 1
+    g_rt.sb_bytes = g_rt.nsb * sizeof(Scoreboard)
     return <qemu_plugin_scoreboard*><uintptr_t>(<uintptr_t>g_rt.nsb << 4)
 
 cdef public void qemu_plugin_scoreboard_free(qemu_plugin_scoreboard* score) noexcept nogil:

@@ -279,9 +279,8 @@ cdef enum:
     DM_PAIR32 = 32          # LDP/STP of W registers: one 8-byte access
     DM_PAIR64 = 64          # LDP/STP of X registers: one 16-byte access
     DM_ONE_CB = 128         # its only entry is a callback (the common case: called inline)
-    DM_BEFORE = 256         # address and values must be read before (the instruction overwrites
-                            # what they come from): a PLUGIN_MEM record before the instruction;
-                            # else a PLUGIN_MEM_AFTER record after it
+    DM_BEFORE = 256         # address and values must be read before the instruction (which
+                            # overwrites what they come from)
     DM_ONE_ADD = 512        # its only entry is an inline add (done inline)
 
 cdef struct MemInstr:
@@ -315,6 +314,11 @@ cdef struct CasSeen:
     uint32_t wrote
     uint32_t unpriv
 
+# A direct access's address and stored values, read before its instruction (DM_BEFORE).
+cdef struct DirectSaved:
+    uint64_t va
+    uint64_t lo, hi
+
 # Pieces of one QEMU-sized access the core made in parts.
 cdef struct Pending:
     uint64_t va
@@ -323,9 +327,9 @@ cdef struct Pending:
     uint32_t store
     uint32_t unpriv
 
-cdef struct Scoreboard:
+cdef struct Scoreboard:     # 16 bytes: a handle, less 16, is its byte offset in PluginRT.sb
     uint8_t* data
-    size_t elem_size
+    uint32_t elem_size
     uint32_t in_code        # named by instrumentation: freeing it discards translations
 
 cdef struct TransCtx:
@@ -363,11 +367,13 @@ cdef struct PluginRT:
     # memory reporting
     MemInstr* mem
     Access acc
+    DirectSaved dsave
     Pending pend
     CasSeen cas
     # scoreboards by handle
     Scoreboard* sb          # by handle index; data NULL once freed
     uint32_t nsb
+    uintptr_t sb_bytes      # nsb * sizeof(Scoreboard)
     uint32_t sb_cap
     uint8_t** sb_dead
     uint32_t nsb_dead
@@ -666,11 +672,12 @@ cdef inline Scoreboard* pl_sb_lookup(const qemu_plugin_scoreboard* h, const char
 
 cdef inline uint8_t* pl_sb_slot(qemu_plugin_u64 entry, unsigned int vcpu,
                                const char* fn) noexcept nogil:
-    # The uint64_t of vCPU `vcpu` an entry names; checked, since plugins call this often.
-    cdef uintptr_t idx = (<uintptr_t>entry.score >> 4) - 1
+    # The uint64_t of vCPU `vcpu` an entry names. Checked, and kept short since plugins call
+    # it per event (qemu_plugin_u64_add): the handle less 16 is the entry's byte offset.
+    cdef uintptr_t off = <uintptr_t>entry.score - 16
     cdef Scoreboard* sb
-    if idx < g_rt.nsb and vcpu < g_rt.nvcpus_max:
-        sb = &g_rt.sb[idx]
+    if off < g_rt.sb_bytes and (off & 15) == 0 and vcpu < g_rt.nvcpus_max:
+        sb = <Scoreboard*>(<char*>g_rt.sb + off)
         if sb.data != NULL and entry.offset + 8 <= sb.elem_size:
             return sb.data + vcpu * sb.elem_size + entry.offset
     return pl_sb_slot_misuse(entry, vcpu, fn)
@@ -774,15 +781,10 @@ cdef inline int op_PLUGIN_COND_CB(CPU* c, Insn* i) noexcept nogil:
     return NEXT
 
 cdef inline int op_PLUGIN_MEM(CPU* c, Insn* i) noexcept nogil:
-    # An instruction whose accesses are reported. The record is followed by the instruction's
+    # An instruction whose accesses are watched. The record is followed by the instruction's
     # own record, which this runs; NEXT_SKIP tells run_insns to go on after it. imm2 = the
-    # MemInstr; flags = its DM_* bits, imm = its offset, copied here so that the direct path
-    # reads nothing but these two adjacent records before the access.
-    cdef int res
-    if i.flags:
-        res = plugin_mem_direct(c, i, i + 1)
-    else:
-        res = plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2, i + 1)
+    # MemInstr.
+    cdef int res = plugin_mem_insn(c, <MemInstr*><uintptr_t>i.imm2, i + 1)
     return NEXT_SKIP if res == NEXT else res
 
 
@@ -792,11 +794,11 @@ cdef inline int run_one(CPU* c, Insn* i) noexcept nogil:
     return g_run_insns(c, i, i + 1, &after)
 
 
-cdef inline uint64_t pl_direct_va(CPU* c, Insn* m, Insn* i, uint32_t d) noexcept nogil:
-    # The access's address from the base (and index) register: m.imm is the offset to add,
+cdef inline uint64_t pl_direct_va(CPU* c, Insn* i, uint32_t d, int64_t off) noexcept nogil:
+    # The access's address from the base (and index) register; off is the offset to add,
     # chosen at translation for reading before or after the instruction (see DM_BEFORE).
     if d & (DM_REG | DM_UXTW | DM_SXTW) == 0:
-        return c.x[i.rn] + <uint64_t>m.imm
+        return c.x[i.rn] + <uint64_t>off
     if d & DM_REG:
         return ea_reg(c, i)
     if d & DM_UXTW:
@@ -804,24 +806,45 @@ cdef inline uint64_t pl_direct_va(CPU* c, Insn* m, Insn* i, uint32_t d) noexcept
     return ea_sxtw(c, i)
 
 
-cdef inline int op_PLUGIN_MEM_AFTER(CPU* c, Insn* i) noexcept nogil:
-    # Follows a plain load or store that completed (a fault ends the block before this record):
-    # its access, reported from the registers as the instruction left them. The record holds
-    # the instruction's rd, rt2, rn, rm and amount, the offset to the base in imm (see
-    # DM_BEFORE), the DM_* bits in flags and sf, and the MemInstr in imm2.
-    plugin_mem_report_direct(c, i, i.flags | (<uint32_t>i.sf << 8))
+# A plain load or store whose accesses are reported directly runs as its op's REPORTED twin
+# (generated into the switch by tools/gen_dispatch.py): plugin_direct_before, the instruction,
+# plugin_direct_after. The record is the instruction's own, with the way to its MemInstr in aux.
+
+cdef inline MemInstr* pl_twin_mem(Insn* i) noexcept nogil:
+    return <MemInstr*>(<char*>i + i.aux)
+
+cdef inline void plugin_direct_before(CPU* c, Insn* i) noexcept nogil:
+    # When the instruction overwrites the registers its address or stored values come from
+    # (DM_BEFORE), keep them for plugin_direct_after.
+    cdef MemInstr* mi = pl_twin_mem(i)
+    if mi.direct & DM_BEFORE:
+        g_rt.dsave.va = pl_direct_va(c, i, mi.direct, mi.off)
+        g_rt.dsave.lo = c.x[i.rd]
+        g_rt.dsave.hi = c.x[i.rt2]
+
+
+cdef inline int plugin_direct_after(CPU* c, Insn* i, int res) noexcept nogil:
+    # If the instruction completed (a fault reports nothing, as in QEMU), report its access
+    # from the registers as it left them, or as plugin_direct_before kept them.
+    cdef MemInstr* mi
+    cdef uint32_t d
+    if res != NEXT:
+        return res
+    mi = pl_twin_mem(i)
+    d = mi.direct
+    if not (d & DM_BEFORE):
+        pl_mem_direct_done(c, mi, i, d, pl_direct_va(c, i, d, mi.off), c.x[i.rd], c.x[i.rt2])
+    elif d & DM_STORE:
+        pl_mem_direct_done(c, mi, i, d, g_rt.dsave.va, g_rt.dsave.lo, g_rt.dsave.hi)
+    else:
+        pl_mem_direct_done(c, mi, i, d, g_rt.dsave.va, c.x[i.rd], c.x[i.rt2])
     return NEXT
 
 
-cdef inline void plugin_mem_report_direct(CPU* c, Insn* m, uint32_t d) noexcept nogil:
-    pl_mem_direct_done(c, m, m, d, pl_direct_va(c, m, m, d), c.x[m.rd], c.x[m.rt2])
-
-
-cdef inline void pl_mem_direct_done(CPU* c, Insn* m, Insn* i, uint32_t d, uint64_t va,
+cdef inline void pl_mem_direct_done(CPU* c, MemInstr* mi, Insn* i, uint32_t d, uint64_t va,
                                     uint64_t lo, uint64_t hi) noexcept nogil:
     # Shape the value (Rt, or the pair Rt, Rt2) and run the entries: the common single
     # callback or inline add here, others through the list.
-    cdef MemInstr* mi = <MemInstr*><uintptr_t>m.imm2
     cdef MemEntry* e
     if d & (DM_PAIR32 | DM_PAIR64) == 0:
         lo &= mi.mask
@@ -837,25 +860,6 @@ cdef inline void pl_mem_direct_done(CPU* c, Insn* m, Insn* i, uint32_t d, uint64
         (<uint64_t*>(e.base + c.index * e.stride))[0] += e.imm
     else:
         pl_mem_direct_report(c, mi, i, va, lo, hi)
-
-
-cdef inline int plugin_mem_direct(CPU* c, Insn* m, Insn* i) noexcept nogil:
-    # A plain load or store (one access) whose callbacks read no registers, where the
-    # instruction overwrites the registers its address or stored values come from (DM_BEFORE):
-    # read them first, run the instruction (as without plugins), report. A fault reports
-    # nothing, as QEMU does.
-    cdef uint32_t d = m.flags | (<uint32_t>m.sf << 8)
-    cdef uint64_t va = pl_direct_va(c, m, i, d)
-    cdef uint64_t lo = c.x[i.rd]        # a store's values: Rt (and Rt2) before the writeback
-    cdef uint64_t hi = c.x[i.rt2]
-    cdef int res = run_one(c, i)
-    if res != NEXT:
-        return res
-    if not (d & DM_STORE):
-        lo = c.x[i.rd]
-        hi = c.x[i.rt2]
-    pl_mem_direct_done(c, m, i, d, va, lo, hi)
-    return res
 
 
 cdef void pl_mem_direct_report(CPU* c, MemInstr* mi, Insn* i, uint64_t va, uint64_t lo,
@@ -1367,7 +1371,7 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
     for j in range(n):
         if nmem[j]:
             nmem_insns += 1
-            nrec += 1               # its PLUGIN_MEM record
+            nrec += 1               # its PLUGIN_MEM record, if watched
             side += pl_align8(sizeof(MemInstr) + nmem[j] * sizeof(MemEntry))
     total = pl_align8(sizeof(TB)) + nrec * sizeof(Insn) + pl_align8((n + 1) * sizeof(uint32_t)) + side
     tb = <TB*>malloc(total)
@@ -1430,30 +1434,23 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
         if mi != NULL and mi.n and mi.direct and mi.n == 1:
             mi.direct |= DM_ONE_CB if mi.e[0].kind == ME_CB else \
                 (DM_ONE_ADD if mi.e[0].kind == ME_ADD else 0)
-        if mi != NULL and mi.n and not (mi.direct and not (mi.direct & DM_BEFORE)):
-            # Watched, or direct reading before: a PLUGIN_MEM record, which runs the next one.
+        if mi != NULL and mi.direct and reported_twin(buf[j].op) == 0:
+            mi.direct = 0       # no twin (pl_mem_direct_shape picks only twinned ops)
+        if mi != NULL and mi.n and not mi.direct:
+            # Watched: a PLUGIN_MEM record, which runs the next one.
             rec = &tb.insns[r]
             memset(rec, 0, sizeof(Insn))
             rec.pc = buf[j].pc
             rec.raw = buf[j].raw
             rec.op = OP_PLUGIN_MEM
             rec.imm2 = <uint64_t><uintptr_t>mi
-            rec.flags = <uint8_t>mi.direct
-            rec.sf = <uint8_t>(mi.direct >> 8)
-            rec.imm = mi.off
             r += 1
         tb.insns[r] = buf[j]
+        if mi != NULL and mi.n and mi.direct:
+            # Direct: the instruction's twin that reports its access after it.
+            tb.insns[r].op = reported_twin(buf[j].op)
+            tb.insns[r].aux = <int32_t>(<char*>mi - <char*>&tb.insns[r])
         r += 1
-        if mi != NULL and mi.n and mi.direct and not (mi.direct & DM_BEFORE):
-            # Direct, reading after: a PLUGIN_MEM_AFTER record, run only if it completed.
-            rec = &tb.insns[r]
-            rec[0] = buf[j]                     # rd, rt2, rn, rm, amount, pc
-            rec.op = OP_PLUGIN_MEM_AFTER
-            rec.imm2 = <uint64_t><uintptr_t>mi
-            rec.flags = <uint8_t>mi.direct
-            rec.sf = <uint8_t>(mi.direct >> 8)
-            rec.imm = mi.off
-            r += 1
     first[n] = r
     tb.n_recs = r
     if r == n:

@@ -78,6 +78,8 @@ cdef struct Insn:
     uint64_t imm2           # second immediate (masks, targets)
     uint64_t pc             # virtual address of this instruction
     uint32_t raw            # the encoding, for ESR.ISS and logs
+    int32_t aux             # plugin runtime: bytes from this record to its MemInstr (REPORTED
+                            # twins, plugin_runtime.pxi); fits the struct's tail padding
 
 
 cdef struct TB:

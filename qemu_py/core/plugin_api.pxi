@@ -527,6 +527,9 @@ cdef public qemu_plugin_mem_value qemu_plugin_mem_get_value(qemu_plugin_meminfo_
     v.type = <qemu_plugin_mem_value_type>(shift if shift <= 4 else 4)
     if g_rt.ctx.kind != CTX_MEM:
         return v
+    if g_rt.acc.twin != NULL:
+        pl_twin_value(g_rt.acc.cpu, g_rt.acc.twin, &g_rt.acc.lo, &g_rt.acc.hi)
+        g_rt.acc.twin = NULL
     if shift == 0:
         v.data.u8 = <uint8_t>g_rt.acc.lo
     elif shift == 1:

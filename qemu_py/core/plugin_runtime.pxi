@@ -299,8 +299,8 @@ cdef struct MemInstr:
 cdef struct Access:
     uint64_t va
     uint64_t pa
-    uint64_t lo, hi
-    uint32_t info
+    uint64_t lo, hi         # the value, unless twin is set: then pl_twin_value works it out
+    Insn* twin
     uint32_t is_io
     uint32_t unpriv
     uint32_t pa_known
@@ -824,42 +824,51 @@ cdef inline void plugin_direct_before(CPU* c, Insn* i) noexcept nogil:
 
 
 cdef inline int plugin_direct_after(CPU* c, Insn* i, int res) noexcept nogil:
-    # If the instruction completed (a fault reports nothing, as in QEMU), report its access
-    # from the registers as it left them, or as plugin_direct_before kept them.
+    # If the instruction completed (a fault reports nothing, as in QEMU), report its access:
+    # the common single callback or inline add here, others through the entry list. The value
+    # is worked out only when asked for (pl_twin_value).
     cdef MemInstr* mi
+    cdef MemEntry* e
     cdef uint32_t d
+    cdef uint64_t va, lo, hi
     if res != NEXT:
         return res
     mi = pl_twin_mem(i)
     d = mi.direct
-    if not (d & DM_BEFORE):
-        pl_mem_direct_done(c, mi, i, d, pl_direct_va(c, i, d, mi.off), c.x[i.rd], c.x[i.rt2])
-    elif d & DM_STORE:
-        pl_mem_direct_done(c, mi, i, d, g_rt.dsave.va, g_rt.dsave.lo, g_rt.dsave.hi)
-    else:
-        pl_mem_direct_done(c, mi, i, d, g_rt.dsave.va, c.x[i.rd], c.x[i.rt2])
-    return NEXT
-
-
-cdef inline void pl_mem_direct_done(CPU* c, MemInstr* mi, Insn* i, uint32_t d, uint64_t va,
-                                    uint64_t lo, uint64_t hi) noexcept nogil:
-    # Shape the value (Rt, or the pair Rt, Rt2) and run the entries: the common single
-    # callback or inline add here, others through the list.
-    cdef MemEntry* e
-    if d & (DM_PAIR32 | DM_PAIR64) == 0:
-        lo &= mi.mask
-        hi = 0
-    elif d & DM_PAIR32:
-        lo = (lo & MASK32) | (hi << 32)
-        hi = 0
+    va = g_rt.dsave.va if d & DM_BEFORE else pl_direct_va(c, i, d, mi.off)
     if d & DM_ONE_CB:
         if not g_rt.fatal:
-            pl_mem_call_noregs(c, &mi.e[0], mi.info, va, lo, hi)
+            pl_mem_call_twin(c, &mi.e[0], mi.info, va, i)
     elif d & DM_ONE_ADD:
         e = &mi.e[0]
         (<uint64_t*>(e.base + c.index * e.stride))[0] += e.imm
     else:
+        pl_twin_value(c, i, &lo, &hi)
         pl_mem_direct_report(c, mi, i, va, lo, hi)
+    return NEXT
+
+
+cdef void pl_twin_value(CPU* c, Insn* i, uint64_t* lo, uint64_t* hi) noexcept nogil:
+    # The value a twin's access moved: Rt (and Rt2) as the instruction left them, or as
+    # plugin_direct_before kept them for a store that overwrote them. A W pair is one 8-byte
+    # value, an X pair a 16-byte one.
+    cdef MemInstr* mi = pl_twin_mem(i)
+    cdef uint32_t d = mi.direct
+    cdef uint64_t a, b
+    if d & DM_BEFORE and d & DM_STORE:
+        a = g_rt.dsave.lo
+        b = g_rt.dsave.hi
+    else:
+        a = c.x[i.rd]
+        b = c.x[i.rt2]
+    if d & DM_PAIR32:
+        a = (a & MASK32) | (b << 32)
+        b = 0
+    elif not (d & DM_PAIR64):
+        a &= mi.mask
+        b = 0
+    lo[0] = a
+    hi[0] = b
 
 
 cdef void pl_mem_direct_report(CPU* c, MemInstr* mi, Insn* i, uint64_t va, uint64_t lo,
@@ -951,14 +960,12 @@ cdef inline void pl_mem_callback(CPU* c, Insn* i, MemEntry* e, uint64_t va, uint
     pl_mem_call(c, i, e, info, va, lo, hi, unpriv)
 
 
-cdef inline void pl_mem_call_noregs(CPU* c, MemEntry* e, uint32_t info, uint64_t va,
-                                    uint64_t lo, uint64_t hi) noexcept nogil:
-    # pl_mem_call for a callback that reads no registers and an access through the EL's own
-    # TLB set (the direct path).
-    g_rt.acc.info = info
+cdef inline void pl_mem_call_twin(CPU* c, MemEntry* e, uint32_t info, uint64_t va,
+                                  Insn* twin) noexcept nogil:
+    # pl_mem_call for a twin's callback, which reads no registers: the access went through the
+    # EL's own TLB set, and its value stays in the registers (or the kept copy) until asked for.
     g_rt.acc.va = va
-    g_rt.acc.lo = lo
-    g_rt.acc.hi = hi
+    g_rt.acc.twin = twin
     g_rt.acc.unpriv = 0
     g_rt.acc.cpu = c
     g_rt.acc.pa_known = 0
@@ -972,10 +979,10 @@ cdef inline void pl_mem_call_noregs(CPU* c, MemEntry* e, uint32_t info, uint64_t
 cdef inline void pl_mem_call(CPU* c, Insn* i, MemEntry* e, uint32_t info, uint64_t va,
                              uint64_t lo, uint64_t hi, bint unpriv) noexcept nogil:
     # Memory callbacks run from the interpreter, never inside another callback.
-    g_rt.acc.info = info
     g_rt.acc.va = va
     g_rt.acc.lo = lo
     g_rt.acc.hi = hi
+    g_rt.acc.twin = NULL
     g_rt.acc.unpriv = unpriv
     g_rt.acc.cpu = c
     g_rt.acc.pa_known = 0

@@ -77,7 +77,10 @@ cdef uint64_t cpu_exec(CPU* c, uint64_t budget, bint budget_is_callers) noexcept
             if tb.first_rec != NULL:
                 n = tb.first_rec[n]
         if tb.n_pro:
-            plugin_run_prologue(c, tb.pro, tb.n_pro)
+            if tb.n_pro == 1 and tb.pro.op == OP_PLUGIN_CB:
+                op_PLUGIN_CB(c, tb.pro)     # the common case: no loop to set up
+            else:
+                plugin_run_prologue(c, tb.pro, tb.n_pro)
         res = g_run_insns(c, insns, insns + n, &last)
         k = <uint32_t>(last - insns)
         if k < n and tb.plugin_fold != NULL:

@@ -211,9 +211,12 @@ def cond_expected(base):
     return lines
 
 
+@pytest.mark.parametrize("where", ["insn", "block"])
 @pytest.mark.parametrize("base", [0, 1 << 63, (1 << 64) - 616])
-def test_conditional_callbacks(asm_guest, case, base):
-    got = run_qemu_py(asm_guest("loop"), f"{case('cond')},base={base}")
+def test_conditional_callbacks(asm_guest, case, base, where):
+    # where=block puts the order check on the block: a prologue of five entries (callback,
+    # STORE, two conditional callbacks, STORE) run before the first instruction.
+    got = run_qemu_py(asm_guest("loop"), f"{case('cond')},base={base},where={where}")
     assert got.returncode == 0, got.stderr
     assert report_lines(got) == cond_expected(base)
 

@@ -4,7 +4,8 @@
  * counting its firings; at exit one line per table row. With base=B (decimal) the counter
  * starts at B (values at and above 2^63 test the unsigned comparison). On the first instruction
  * of every block it also checks the order within a list: a condition sees an earlier STORE of
- * its list, not a later one.
+ * its list, not a later one. With where=block that check is registered on the block instead
+ * (run before the block's first instruction, like an instruction list).
  */
 #include <plugin.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ static const enum qemu_plugin_cond conds[] = {
 static const char *cond_names[] = { "never", "always", "eq", "ne", "lt", "le", "gt", "ge" };
 static uint64_t fired[8][3];        /* cond x (imm - 1, imm, imm + 1) */
 static uint64_t sees_early, sees_late, first_insns;
+static int on_block;
 
 static void fire(unsigned int vcpu, void *udata)
 {
@@ -34,6 +36,17 @@ static void fire(unsigned int vcpu, void *udata)
 static void block_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     (void)id;
+    if (on_block) {
+        qemu_plugin_register_vcpu_tb_exec_cb(tb, fire, QEMU_PLUGIN_CB_NO_REGS, &first_insns);
+        qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_STORE_U64,
+                                                          early, 5);
+        qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, fire, QEMU_PLUGIN_CB_NO_REGS,
+                                                  QEMU_PLUGIN_COND_EQ, early, 5, &sees_early);
+        qemu_plugin_register_vcpu_tb_exec_cond_cb(tb, fire, QEMU_PLUGIN_CB_NO_REGS,
+                                                  QEMU_PLUGIN_COND_EQ, late, 7, &sees_late);
+        qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_STORE_U64,
+                                                          late, 7);
+    }
     for (size_t i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(insn, QEMU_PLUGIN_INLINE_ADD_U64,
@@ -45,7 +58,7 @@ static void block_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                                                             &fired[c][d]);
             }
         }
-        if (i == 0) {
+        if (i == 0 && !on_block) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, fire, QEMU_PLUGIN_CB_NO_REGS,
                                                    &first_insns);
             qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu(
@@ -85,6 +98,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "base=", 5) == 0) {
             base = strtoull(argv[i] + 5, NULL, 10);
+        } else if (strcmp(argv[i], "where=block") == 0) {
+            on_block = 1;
         }
     }
     sb = qemu_plugin_scoreboard_new(sizeof(Counters));

@@ -373,7 +373,7 @@ cdef struct PluginRT:
     # scoreboards by handle
     Scoreboard* sb          # by handle index; data NULL once freed
     uint32_t nsb
-    uintptr_t sb_bytes      # nsb * sizeof(Scoreboard)
+    uintptr_t sb_bytes      # nsb * sizeof(Scoreboard), kept for pl_sb_slot's one compare
     uint32_t sb_cap
     uint8_t** sb_dead
     uint32_t nsb_dead
@@ -1427,8 +1427,9 @@ cdef TB* plugin_translate(CPU* c, uint64_t pc, uint64_t phys_pc, Insn* buf, uint
             mi.e[mi.n].stride = req.stride
             mi.e[mi.n].imm = req.imm
             mi.n += 1
-    # Records: the block's list, then per instruction its list and itself (preceded by a
-    # PLUGIN_MEM record, which runs it, when its accesses are reported).
+    # Records: the block's list (unless it is the prologue), then per instruction its list
+    # and itself: as its REPORTED twin when its accesses are reported directly, preceded by a
+    # PLUGIN_MEM record, which runs it, when they are watched.
     if n_pro:
         pl_emit_exec_records(tb.pro, 0, 0, buf[0].pc, &p)
     r = 0
